@@ -1,0 +1,84 @@
+"""Database: one SQLAlchemy metadata for the core and every plugin, SQLite or PostgreSQL.
+
+SQLite is opened with WAL, foreign keys on and a busy timeout, and SQLAlchemy (not the driver)
+decides when a transaction begins, so `BEGIN IMMEDIATE` can be asked for where a service must
+serialise writers (see `lock_for_write`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, MetaData, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.jalali import utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+# Money is integer Rials: tens of billions must fit, so money columns are BIGINT.
+Money = BigInteger
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        # Let SQLAlchemy emit BEGIN itself (the driver's implicit transactions are off).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
+
+
+def begin_write(session=None) -> None:
+    """Start the session's transaction as a writer before it reads what it will decide on.
+
+    On PostgreSQL the service then locks its rows with `SELECT ... FOR UPDATE`. On SQLite a
+    transaction that has read a snapshot cannot become a writer once another writer committed,
+    so the transaction starts with `BEGIN IMMEDIATE` (waiting on the busy timeout) instead.
+    An open read-only transaction (the request's user lookup, say) is ended first.
+    """
+    session = session or db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write() called with unflushed changes in the session")
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def ping() -> bool:
+    db.session.execute(text("SELECT 1"))
+    return True
+
+
+def insert_ignore(model):
+    """`INSERT … ON CONFLICT DO NOTHING` for the current dialect (PostgreSQL or SQLite): for rows
+    that may be created by two transactions at once, or written twice by a retried job."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)

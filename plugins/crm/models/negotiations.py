@@ -1,0 +1,142 @@
+"""Negotiations under the Saba rules, their status history, the points ledger, stale cards."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    literal,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, TimestampMixin
+from core.jalali import utcnow
+from plugins.crm.models.labels import POOL_STATUSES, STATUS_LABELS
+
+
+class Negotiation(TimestampMixin, Base):
+    """One rep's ownership of one customer for one window (the Saba negotiation; issue 5 adds
+    the opportunity fields to it). `status` is what was last written; `effective_status` is the
+    truth: an overdue `negotiating` is `expired` whether or not the sweep has run."""
+    __tablename__ = "crm_negotiations"
+    __audited__ = True
+    __table_args__ = (
+        # At most one open negotiation per customer, enforced by the database.
+        Index("uq_crm_negotiations_open_customer", "customer_id", unique=True,
+              sqlite_where=text("status = 'negotiating'"), postgresql_where=text("status = 'negotiating'")),
+        Index("ix_crm_negotiations_owner_status", "owner_id", "status"),
+        Index("ix_crm_negotiations_status_window", "status", "window_end"),
+        Index("ix_crm_negotiations_window_start", "window_start"),  # report 1: started in a range
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customers.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="negotiating")
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    window_end: Mapped[dt.datetime] = mapped_column(DateTime)
+    opened_via: Mapped[str] = mapped_column(String(12), default="register")  # register | claim | lead
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("crm_negotiations.id", ondelete="SET NULL"))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A suspended negotiation taken over by another rep: when, and by which negotiation.
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set by the expiry sweep to the run's timestamp, so the run's history rows are written with
+    # set-based INSERT … SELECT over exactly the rows it expired.
+    swept_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    last_entry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    next_contact: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The opportunity (فرصت فروش) side of the negotiation.
+    value: Mapped[int | None] = mapped_column(BigInteger)  # probable deal value, Rials
+    forecast_close: Mapped[dt.date | None] = mapped_column(Date)
+    need_details: Mapped[str] = mapped_column(Text, default="", server_default="")
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("crm_stages.id", ondelete="SET NULL"), index=True)
+    probability: Mapped[int | None] = mapped_column(Integer)  # percent; the stage's unless set
+
+    customer = relationship("Customer", foreign_keys=[customer_id], back_populates="negotiations")
+    owner = relationship("User", foreign_keys=[owner_id])
+    office = relationship("Office")
+    previous = relationship("Negotiation", remote_side=[id])
+    stage = relationship("Stage")
+
+    @hybrid_property
+    def effective_status(self) -> str:
+        if self.status == "negotiating" and self.window_end <= utcnow():
+            return "expired"
+        return self.status
+
+    @effective_status.inplace.expression
+    @classmethod
+    def _effective_status_expression(cls):
+        return case((and_(cls.status == "negotiating", cls.window_end <= literal(utcnow())), "expired"),
+                    else_=cls.status)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.effective_status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.effective_status == "negotiating"
+
+    @property
+    def in_pool(self) -> bool:
+        return self.effective_status in POOL_STATUSES and self.claimed_at is None
+
+
+class StatusChange(Base):
+    """Every status a negotiation entered, by whom and when."""
+    __tablename__ = "crm_status_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("crm_negotiations.id", ondelete="CASCADE"), index=True)
+    old_status: Mapped[str | None] = mapped_column(String(12))
+    new_status: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    actor = relationship("User")
+
+
+class PointEntry(Base):
+    """The points ledger. One row per (negotiation, event): the database refuses a second
+    charge for the same event, which makes the sweep and retries idempotent. Values are those
+    in the settings when the row was written; changing the settings never rewrites the past."""
+    __tablename__ = "crm_points"
+    __table_args__ = (UniqueConstraint("negotiation_id", "event"),
+                      Index("ix_crm_points_user_at", "user_id", "at"),
+                      Index("ix_crm_points_at", "at"))  # reports over all users by date
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("crm_negotiations.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(16))  # negotiating | cut | suspended | won | expired
+    points: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    user = relationship("User")
+    negotiation = relationship("Negotiation")
+
+
+class Card(Base):
+    """A yellow or red card charged to a negotiation's owner for letting it go stale; at most
+    one of each colour per negotiation (written by the stale sweep)."""
+    __tablename__ = "crm_cards"
+    __table_args__ = (UniqueConstraint("negotiation_id", "colour"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    negotiation_id: Mapped[int] = mapped_column(ForeignKey("crm_negotiations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    colour: Mapped[str] = mapped_column(String(8))  # yellow | red
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    days: Mapped[int] = mapped_column(Integer)
+    negotiation = relationship("Negotiation")

@@ -1,0 +1,1 @@
+"""Inventory domain logic: plain functions used alike by the screens, the hooks and the API."""

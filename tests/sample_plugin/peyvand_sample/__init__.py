@@ -1,0 +1,1 @@
+"""Peyvand sample plugin (tests and documentation)."""
