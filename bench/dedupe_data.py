@@ -55,7 +55,9 @@ SURNAMES = """حسینی احمدی محمدی رضایی موسوی کریمی 
 کمالی گلستانی مظاهری نصیری وکیلی هوشمند بختیاری پورمند تقوی ثابتی جهانگیری حکیمی خاکپور درویشی
 رفیعی زرگر سپهری شفیعی صمدی طهماسبی عرب فروتن قوامی کاویانی لاهوتی معینی نوروزی ولایتی یاوری اردلان
 بهشتی پرهیزکار تدین ثقفی جوادی حاتمی خدایی دلاوری ربانی زنگنه سعیدی شهبازی صفوی عمادی فرجی قهرمانی
-کشاورز مهاجر نیک‌نام وثوقی امیری میرحسینی آزادی اشرفی بنی‌عامری پارسا تاجیک جهانی حیدریان خرمی""".split()
+کشاورز مهاجر نیک‌نام وثوقی امیری میرحسینی آزادی اشرفی بنی‌عامری پارسا تاجیک جهانی حیدریان خرمی
+عبداللهی عبدالهی نصراللهی حبیب‌اللهی فتح‌اللهی روح‌اللهی عبدالملکی عبدالرحیمی عبدالمحمدی ابوالحسنی
+ابوطالبی آقامحمدی حاج‌محمدی سیدحسینی""".split()
 COMPOUND_ROOTS = """حسین علی رضا محمد قاسم کریم جعفر اکبر عباس حسن تقی نقی یزدان شریف امین صادق
 رحیم کاظم هاشم مهدی اسد نصر ملک بابا خان میرزا آقا شاه فرج نور رحمان سلطان قلی ولی حبیب نجف رسول
 یوسف موسی عیسی نیک پاک خوش مهر آذر شیر باغ کوه دشت جهان زرین سپهر امیر ایزد فرهاد بهمن اسفند اردشیر
@@ -362,11 +364,48 @@ def typo(word: str, rng: random.Random) -> str:
     return word[:i] + rng.choice(TYPO_LETTERS) + word[i:]
 
 
+# Where reps split a word written together (or join one written apart): «عبدالهی» / «عبد اللهی»,
+# «محمدرضا» / «محمد رضا», «حسین‌زاده» / «حسین زاده», «مهرگستر» / «مهر گستر».
+SPLIT_PREFIXES = (*SURNAME_PREFIXES, "عبد", "ابو", "محمد", "علی", "غلام", "سید", "نصر", "فتح", "روح", "حبیب")
+SPLIT_SUFFIXES = ("زاده", "پور", "نیا", "نژاد", "منش", "دوست", "پناه", "فرد", "آبادی", "نسب", "تبار", "بخش",
+                  "گستر", "سازان", "تجارت", "صنعت", "آفرین", "پرداز", "نگار", "رسان", "اندیش", "تدبیر", "پژوه",
+                  "پویان", "سیستم", "اللهی", "الهی", "رضا", "حسین", "علی", "مهدی")
+# What may follow a prefix seam: a word of its own (not «میر زایی» out of «میرزایی»).
+AFTER_PREFIX = {*SURNAMES, *MALE, *(r + "ی" for r in COMPOUND_ROOTS), "اللهی", "الهی"}
+
+
+def split_word(word: str, rng: random.Random) -> str:
+    """A word written together split at a known seam, sometimes with «الله» spelt «اله» (or
+    the reverse) as people write it; the word itself when it has no seam."""
+    seams = [len(p) for p in SPLIT_PREFIXES
+             if word.startswith(p) and (word[len(p):] in AFTER_PREFIX or p in ("عبد", "ابو") and len(word) - len(p) >= 3)]
+    seams += [len(word) - len(s) for s in SPLIT_SUFFIXES if word.endswith(s) and len(word) - len(s) >= 3]
+    if not seams:
+        return word
+    i = rng.choice(seams)
+    out = word[:i] + " " + word[i:]
+    if "الله" in out and rng.random() < 0.3:
+        out = out.replace("الله", "اله")
+    elif "اله" in out and "الله" not in out and rng.random() < 0.3:
+        out = out.replace("اله", "الله")
+    return out
+
+
 def respace(text_: str, rng: random.Random) -> str:
-    """A half-space written as a space or as nothing; a few joined words split."""
+    """A half-space written as a space or as nothing; else one word written together split at
+    a seam («عبدالهی» → «عبد اللهی»)."""
     if ZWNJ in text_:
         return text_.replace(ZWNJ, rng.choice([" ", ""]))
-    return text_
+    words = text_.split(" ")
+    spots = [i for i, w in enumerate(words) if split_word(w, random.Random(0)) != w]
+    if spots:
+        i = rng.choice(spots)
+        words[i] = split_word(words[i], rng)
+    return " ".join(words)
+
+
+def can_respace(text_: str) -> bool:
+    return ZWNJ in text_ or any(split_word(w, random.Random(0)) != w for w in text_.split(" "))
 
 
 def typo_in_one_word(name: str, rng: random.Random, skip: set[str]) -> str:
@@ -387,7 +426,7 @@ def rewrite_person(c: Cust, rng: random.Random, applied: list[str]) -> str:
     wanted = []
     while not wanted:
         wanted = [w for w, p in (("arabic", 0.4), ("title", 0.35), ("order", 0.2), ("typo", 0.25),
-                                 ("space", 0.6 if ZWNJ in name else 0)) if rng.random() < p]
+                                 ("space", 0.6 if can_respace(name) else 0)) if rng.random() < p]
     if "space" in wanted:
         name = respace(name, rng)
     if "typo" in wanted:
@@ -408,7 +447,7 @@ def rewrite_company(c: Cust, rng: random.Random, applied: list[str]) -> str:
     wanted = []
     while not wanted:
         wanted = [w for w, p in (("arabic", 0.4), ("legal", 0.6), ("order", 0.1), ("typo", 0.25),
-                                 ("space", 0.6 if ZWNJ in industry + brand else 0)) if rng.random() < p]
+                                 ("space", 0.6 if can_respace(f"{industry} {brand}") else 0)) if rng.random() < p]
     if "legal" in wanted:
         prefix = "" if prefix and rng.random() < 0.6 else rng.choice(LEGAL_PREFIX[:1] * 3 + LEGAL_PREFIX)
         suffix = "" if suffix and rng.random() < 0.6 else rng.choice(LEGAL_SUFFIX + [""])

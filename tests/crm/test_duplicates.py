@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from core.models.parties import Party, PartyAddress, PartyPhone
 from plugins.crm.services import customers as customer_service
 from plugins.crm.services.duplicates import candidate_from, find_duplicates, score
-from plugins.crm.services.match_keys import comparable_name, name_tokens, party_keys
+from plugins.crm.services.match_keys import comparable_name, name_tokens, party_keys, query_keys
 
 
 @pytest.mark.parametrize("a, b", [
@@ -23,6 +23,8 @@ from plugins.crm.services.match_keys import comparable_name, name_tokens, party_
     ("مُحَمَّد رضايي", "محمد رضایی"),                               # diacritics
     ("ﻋﻠﻰ ﻛﺮﯾﻤﯽ", "علی کریمی"),                                  # presentation forms (copied from a PDF)
     ("گروه صنعتی پارس ۲", "صنعتی پارس 2"),                          # digits
+    ("حسن آقا محمدی", "حسن آقامحمدی"),                             # a title that begins a surname
+    ("آقای سید علی حسینی", "علی حسینی"),                            # ...but a title at the start
 ])
 def test_the_same_name_however_it_was_typed(a, b):
     assert comparable_name(a) == comparable_name(b)
@@ -60,6 +62,20 @@ def test_reasons_explain_each_match(app, customer_party):
     assert score(candidate_from({"name": "مریم صالحی", "national_id": "0010350829"}), existing, 1) is None
     # A different person with the same surname does not match.
     assert score(candidate_from({"name": "حسین صالحی", "city": "تهران"}), existing, 1) is None
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("stored, typed", [
+    ("علی عبدالهی", "علی عبد اللهی"),          # split, and «الله» spelt with two lams
+    ("علی عبد اللهی", "علی عبدالهی"),
+    ("محمدرضا کریمی", "محمد رضا کریمی"),       # a compound first name written apart
+    ("مریم حسین زاده", "مریم حسین‌زاده"),
+    ("صنایع غذایی مهرگستر", "صنایع غذایی مهر گستر"),
+])
+def test_words_split_or_joined_still_match(app, customer_party, stored, typed):
+    match = score(candidate_from({"name": typed, "city": "تهران"}), customer_party(stored), 1)
+    assert match is not None and "name" in match.fields, (stored, typed)
+    assert party_keys(stored, "", "تهران", [], None) & set(query_keys(typed, "", "تهران", [], None))
 
 
 # --- harmless rewritings: a customer always finds itself -----------------------------------------

@@ -40,6 +40,9 @@ IGNORED = TITLES | LEGAL_FORMS
 # Suffixes and prefixes that people attach with a space, a half-space or nothing.
 SUFFIXES = ("های", "ها", "هایی", "ای", "ی")
 PREFIXES = ("می", "نمی", "بی")
+# Titles that also begin surnames: after a first name they are part of the surname, written
+# apart («حسن آقا محمدی» = «حسن آقامحمدی»); at the start they stay titles («آقا حسن»).
+NAME_PREFIXES = ("اقا", "حاج", "حاجی", "سید")
 # Words of an address that say what comes next, not where: dropped before comparing.
 ADDRESS_WORDS = {
     "خیابان", "خ", "خیابانهای", "کوچه", "ک", "کوی", "پلاک", "پ", "طبقه", "ط", "واحد", "و", "بن", "بست", "بنبست",
@@ -62,12 +65,14 @@ def name_tokens(name: str | None) -> list[str]:
     joined back («فروشگاه های» → «فروشگاههای»)."""
     words = _NON_WORD.sub(" ", normalize((name or "").replace("\u200c", ""))).split()
     joined: list[str] = []
+    named = False  # a word of the name itself (not a title) came before the last one
     for word in words:
         if joined and word in SUFFIXES:
             joined[-1] += word
-        elif joined and joined[-1] in PREFIXES:
+        elif joined and (joined[-1] in PREFIXES or joined[-1] in NAME_PREFIXES and named):
             joined[-1] += word
         else:
+            named = named or bool(joined) and joined[-1] not in IGNORED
             joined.append(word)
     return [w for w in joined if w not in IGNORED and (len(w) > 1 or w.isdigit())]
 
