@@ -167,34 +167,53 @@ def apply_opportunity(negotiation: Negotiation, values: dict) -> None:
 
 def board(pipeline: Pipeline, viewer, per_column: int = 30, q: str = "", owner_id: int | None = None) -> list[dict]:
     """The kanban columns: each stage's count, total value and its first cards (by priority,
-    value); set-based, so 10,000 open opportunities cost two queries, not 10,000 rows."""
+    value). Two queries whatever the number of open opportunities: one pass over the open
+    negotiations of the pipeline's stages numbers each stage's cards (value, then newest) and
+    counts and sums the stage alongside (window functions), then the cards kept are loaded
+    with their customers."""
+    from core.jalali import utcnow
     from core.models.parties import Party
     from core.persian import like_pattern
     from plugins.crm.models import Customer
-    base = [Negotiation.status == "negotiating", Negotiation.effective_status == "negotiating", negotiation_filter(viewer)]
+    stage_ids = [s.id for s in pipeline.stages]
+    if not stage_ids:
+        return []
+    # Open within its window: `effective_status` says so; the range on `window_end` (taken
+    # before it, so never wider) lets the (status, window_end) index skip the overdue ones.
+    now = utcnow()
+    base = [Negotiation.status == "negotiating", Negotiation.window_end > now,
+            Negotiation.effective_status == "negotiating", negotiation_filter(viewer)]
     if owner_id:
         base.append(Negotiation.owner_id == owner_id)
-    stage_ids = [s.id for s in pipeline.stages]
-    first = stage_ids[0] if stage_ids else None
     # Negotiations without a stage sit in the first column.
-    stage_col = func.coalesce(Negotiation.stage_id, first) if pipeline.is_default else Negotiation.stage_id
-    joined = select(stage_col.label("stage"), Negotiation.id, Negotiation.value).join(
-        Customer, Customer.id == Negotiation.customer_id).join(Party, Party.id == Customer.party_id).where(*base)
+    stage_col = func.coalesce(Negotiation.stage_id, stage_ids[0]) if pipeline.is_default else Negotiation.stage_id
+    order = (Negotiation.value.desc().nulls_last(), Negotiation.id.desc())
+    ranked = select(stage_col.label("stage"), Negotiation.id.label("id"),
+                    func.row_number().over(partition_by=stage_col, order_by=order).label("rn"),
+                    func.count().over(partition_by=stage_col).label("n"),
+                    func.sum(Negotiation.value).over(partition_by=stage_col).label("total")).where(
+        *base, stage_col.in_(stage_ids))
     if q:
-        joined = joined.where(Party.search_key.like(like_pattern(q), escape="\\"))
-    sub = joined.subquery()
-    totals = {row.stage: (row.n, row.total or 0) for row in db.session.execute(
-        select(sub.c.stage, func.count().label("n"), func.sum(sub.c.value).label("total")).group_by(sub.c.stage))}
+        ranked = ranked.join(Customer, Customer.id == Negotiation.customer_id).join(
+            Party, Party.id == Customer.party_id).where(Party.search_key.like(like_pattern(q), escape="\\"))
+    ranked = ranked.subquery()
+    totals, kept = {}, {}
+    for stage, negotiation_id, rn, n, total in db.session.execute(
+            select(ranked.c.stage, ranked.c.id, ranked.c.rn, ranked.c.n, ranked.c.total)
+            .where(ranked.c.rn <= per_column)):
+        totals[stage] = (n, total or 0)
+        kept[negotiation_id] = (stage, rn)
+    cards: dict[int, list] = {}
+    if kept:
+        rows = db.session.execute(select(Negotiation, Customer, Party).join(Customer, Customer.id == Negotiation.customer_id)
+                                  .join(Party, Party.id == Customer.party_id).where(Negotiation.id.in_(list(kept)))).all()
+        rows.sort(key=lambda r: kept[r.Negotiation.id][1])
+        for row in rows:
+            cards.setdefault(kept[row.Negotiation.id][0], []).append(row)
     priority_rank = {"high": 0, "normal": 1, "low": 2}
     columns = []
     for stage in pipeline.stages:
-        stmt = (select(Negotiation, Customer, Party).join(Customer, Customer.id == Negotiation.customer_id)
-                .join(Party, Party.id == Customer.party_id).where(*base))
-        stmt = stmt.where(stage_col == stage.id)
-        if q:
-            stmt = stmt.where(Party.search_key.like(like_pattern(q), escape="\\"))
-        rows = db.session.execute(stmt.order_by(Negotiation.value.desc().nulls_last(), Negotiation.id.desc())
-                                  .limit(per_column)).all()
+        rows = cards.get(stage.id, [])
         rows.sort(key=lambda r: priority_rank.get(r.Negotiation.priority, 1))
         n, total = totals.get(stage.id, (0, 0))
         columns.append({"stage": stage, "count": n, "total": total, "cards": rows})
