@@ -90,7 +90,7 @@ def page_log():
 def page(browser, page_log):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="fa-IR",
                                   timezone_id="Asia/Tehran")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: CI machines are shared
     page = context.new_page()
     page.on("request", lambda request: page_log.requests.append(request.url))
     page.on("console", lambda msg: page_log.console_errors.append(f"{msg.text} ({msg.location.get('url')})")
