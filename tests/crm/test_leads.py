@@ -44,6 +44,36 @@ def test_duplicates_against_customers_and_open_leads(db, org, register):
     assert [lead.name for lead in leads.lead_duplicates(values)["leads"]] == ["کامران یزدانی"]
 
 
+
+def test_batched_duplicate_checks_answer_as_one_lead_at_a_time(db, org, register):
+    """The import checks its rows in batches (`lead_duplicates_many`): the same customers (same
+    scores and reasons, same order) and the same open leads as `lead_duplicates` row by row."""
+    register(org.a, name="شرکت لبنیات پاک نوش", phones=[{"number": "021-66554433"}])
+    register(org.a, name="محمد رضا صادقی", phones=[{"number": "09121110001", "kind": "mobile"}])
+    register(org.b, name="محمدرضا صادقی", city="اصفهان", phones=[{"number": "09121110002", "kind": "mobile"}])
+    register(org.b, name="الهام غفاری")
+    leads.create({"name": "کامران یزدانی", "mobile": "09125556677"}, org.b)
+    leads.create({"name": "نرگس ملکی", "city": "شیراز", "email": "n@example.ir"}, org.a)
+    leads.create({"name": "نرگس ملکی", "city": "تهران", "phone": "02188001122"}, org.a)
+    rows = [{"name": "لبنيات پاک‌نوش", "phone": "66554433"}, {"name": "یزدانی", "mobile": "+98 912 555 6677"},
+            {"name": "محمد رضا صادقى", "mobile": "09350000001"}, {"name": "صادقی محمدرضا", "city": "اصفهان",
+                                                                     "email": "s@example.ir"},
+            {"name": "الهام غفاریی", "mobile": "09121110001"}, {"name": "نرگس ملکی", "email": "x@example.ir"},
+            {"name": "نرگس ملکی", "city": "شیراز", "mobile": "09351112233"}, {"name": "کسی دیگر", "mobile": "09359998877"},
+            {"name": "الهام امین‌فر", "email": "e@example.ir"}]
+    values = []
+    for row in rows:
+        v, errors = leads.clean(row, "21")
+        assert not errors, errors
+        values.append(v)
+    batched = leads.lead_duplicates_many(values)
+    one_by_one = [leads.lead_duplicates(v) for v in values]
+    assert [[(m.customer_id, m.score, m.reasons) for m in f["customers"]] for f in batched] == \
+        [[(m.customer_id, m.score, m.reasons) for m in f["customers"]] for f in one_by_one]
+    assert [f["leads"] for f in batched] == [[lead.id for lead in f["leads"]] for f in one_by_one]
+    assert sum(bool(f["customers"]) for f in batched) >= 3 and sum(bool(f["leads"]) for f in batched) >= 2
+    assert leads.lead_duplicates_many([]) == []
+
 def test_take_assign_and_two_takers(app, db, org):
     lead = leads.create({"name": "سعید رحیمی", "mobile": "09121234000"}, None, office_id=org.tehran.id, channel="web_form")
     lead_id = lead.id

@@ -7,6 +7,7 @@ registration) and against open leads (same phone or same cleaned name in the sam
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -28,6 +29,18 @@ LISTS = {"queue": "صف سرنخ‌ها", "my": "سرنخ‌های من", "all":
 # Channels a person types in by hand; web_form, import and api are set by those channels.
 MANUAL_CHANNELS = ("manual", "phone", "exhibition", "referral", "campaign")
 WEB_FORM_FIELDS = {"name": "name", "mobile": "mobile", "email": "email", "city": "city", "message": "notes"}
+
+
+@lru_cache(maxsize=4096)
+def _canonical(raw: str, area_code: str | None) -> str:
+    """`canonical`, remembered: an import reads each number up to three times (is it a
+    landline in the mobile column, the lead's own fields, the duplicate check)."""
+    return canonical(raw, area_code)
+
+
+@lru_cache(maxsize=4096)
+def _is_mobile(e164: str) -> bool:
+    return is_mobile(e164)
 
 
 class RateLimited(Exception):
@@ -62,8 +75,8 @@ def clean(data: dict, area_code: str | None = None) -> tuple[dict, dict]:
         values[field], values[f"{field}_e164"] = raw, None
         if raw:
             try:
-                e164 = canonical(raw, area)
-                if field == "mobile" and not is_mobile(e164):
+                e164 = _canonical(raw, area)
+                if field == "mobile" and not _is_mobile(e164):
                     c.fail(field, "این شماره، تلفن همراه نیست.")
                 values[f"{field}_e164"] = e164
             except PhoneError as exc:
@@ -99,6 +112,93 @@ def lead_duplicates(values: dict, exclude_id: int | None = None) -> dict:
             func.lower(Lead.city) == values.get("city", "").lower(), Lead.id != (exclude_id or 0)).limit(20)).all()
     leads = sorted({lead.id: lead for lead in candidates}.values(), key=lambda lead: lead.id)
     return {"customers": customers, "leads": leads}
+
+
+def lead_duplicates_many(values_list: list[dict]) -> list[dict]:
+    """`lead_duplicates` for many leads at once (the file import): the same answers, as
+    {"customers": [Match], "leads": [lead id]} per lead, with the database asked a few
+    set-based questions instead of three per lead. Open leads: every phone and every cleaned
+    name of the batch in one query each; customers: `find_duplicates`' own statement for each
+    lead, sent in one pipeline on PostgreSQL (no round trip per lead), scored by `rank`."""
+    if not values_list:
+        return []
+    customers = _customer_duplicates_many(values_list, limit=5)
+    by_phone: dict[str, set[int]] = {}
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    e164s = sorted({v[f] for v in values_list for f in ("mobile_e164", "phone_e164") if v.get(f)})
+    for i in range(0, len(e164s), 1000):
+        part = e164s[i:i + 1000]
+        for lead_id, mobile, phone in db.session.execute(select(Lead.id, Lead.mobile_e164, Lead.phone_e164).where(
+                Lead.status.in_(OPEN), or_(Lead.mobile_e164.in_(part), Lead.phone_e164.in_(part)))):
+            for number in (mobile, phone):
+                if number:
+                    by_phone.setdefault(number, set()).add(lead_id)
+    keys = sorted({v["search_key"] for v in values_list})
+    for i in range(0, len(keys), 1000):
+        for lead_id, key, city in db.session.execute(select(Lead.id, Lead.search_key, func.lower(Lead.city)).where(
+                Lead.status.in_(OPEN), Lead.search_key.in_(keys[i:i + 1000]))):
+            by_key.setdefault(key, []).append((lead_id, city))
+    out = []
+    for values, matches in zip(values_list, customers):
+        numbers = [values[f] for f in ("mobile_e164", "phone_e164") if values.get(f)]
+        same_key = by_key.get(values["search_key"], [])
+        if numbers:
+            ids = set().union(*(by_phone.get(n, set()) for n in numbers))
+        else:
+            ids = {lead_id for lead_id, _city in same_key}
+        if comparable_name(values["name"]):
+            city = values.get("city", "").lower()
+            ids |= {lead_id for lead_id, lead_city in same_key if lead_city == city}
+        out.append({"customers": matches, "leads": sorted(ids)})
+    return out
+
+
+def _customer_duplicates_many(values_list: list[dict], limit: int) -> list[list]:
+    """`find_duplicates(..., limit=limit)` of each lead (the data `lead_duplicates` passes it)."""
+    from plugins.crm.services import duplicates, match_index
+    datas = [{"name": v["name"], "organisation": v.get("organisation", ""), "city": v.get("city", ""),
+              "phones": [{"number": v[f], "kind": f} for f in ("mobile", "phone") if v.get(f)]} for v in values_list]
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":  # SQLite answers in process: no round trips to save
+        return [duplicates.find_duplicates(data, limit=limit) for data in datas]
+    from core import settings
+    cap = int(settings.get("crm.dup_max_key_share"))
+    limits = duplicates.Limits.current()
+    candidates = [duplicates.candidate_from(data) for data in datas]
+    compiled = duplicates._PG_CHECK.compile(dialect=bind.dialect)
+    pending = [i for i, c in enumerate(candidates) if not c.empty]
+    params = []
+    for i in pending:
+        c = candidates[i]
+        keys = duplicates.query_keys(c.name, c.organisation, c.city, list(c.phones), c.national_id,
+                                     [c.address] if c.address else [])
+        bound = compiled.construct_params(match_index.pg_params(keys, cap, duplicates.CANDIDATES + 1))
+        params.append({k: _pg_array(v) if isinstance(v, list) else v for k, v in bound.items()})
+    rows: list[list] = []
+    if params:
+        cursor = db.session.connection().connection.driver_connection.cursor()
+        cursor.executemany(compiled.string, params, returning=True)
+        while True:
+            rows.append(cursor.fetchall())
+            if not cursor.nextset():
+                break
+        cursor.close()
+    out: list[list] = [[] for _ in candidates]
+    for i, found in zip(pending, rows):
+        parties = duplicates._views(found)[:duplicates.CANDIDATES]
+        out[i] = duplicates.rank(candidates[i], parties, limit, limits)
+    return out
+
+
+def _pg_array(items: list) -> str:
+    """A list as PostgreSQL's array literal (the statement casts it): psycopg's own list
+    adaptation, in pure Python, costs more than the query at a few hundred keys a lead."""
+    if not items or not isinstance(items[0], str):
+        return "{" + ",".join(str(int(x)) for x in items) + "}"
+    joined = "\x00".join(items)
+    if "\\" in joined or '"' in joined:
+        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
+    return '{"' + joined.replace("\x00", '","') + '"}'
 
 
 def create(data: dict, actor=None, *, channel: str | None = None, office_id: int | None = None,
