@@ -34,15 +34,43 @@ PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 DB_NAME = "peyvand_dashboard_bench"
 
 
-def database(kind: str) -> str:
+def database(kind: str, reuse: bool = False) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp()}/dashboard-bench.db"
     admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME})
+        if not (reuse and exists):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
     admin.dispose()
     return PG + DB_NAME
+
+
+def vacuum_analyse() -> None:
+    """Statistics for the planner and, on PostgreSQL, the visibility map: a freshly bulk-loaded
+    table has none, so no index-only scan is possible until autovacuum has passed; a database in
+    service has been vacuumed. Measure that state, not the minute after a bulk load."""
+    from core.db import db
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
+def existing() -> dict:
+    """What `crm_data.build` returns, read back from a kept database (`--reuse`)."""
+    from core.db import db
+    from core.models.org import Office, User
+    from plugins.crm.models import Negotiation
+    return {"users": list(db.session.scalars(select(User.id).where(User.username.like("rep%")).order_by(User.id))),
+            "managers": list(db.session.scalars(select(User.id).where(User.username.regexp_match("^m[0-9]+$"))
+                                                .order_by(User.id))),
+            "offices": list(db.session.scalars(select(Office.id).order_by(Office.id))),
+            "negotiations": db.session.scalar(select(func.count()).select_from(Negotiation))}
 
 
 def _bulk(table, rows, size=5000):
@@ -201,8 +229,7 @@ def build_sales(orders: int, leads: int, seed: int = 11) -> dict:
                       "crm_cards"):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT MAX(id) FROM {table}))"))
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    vacuum_analyse()
     return {"orders": len(order_rows), "lines": len(line_rows), "invoices": len(invoice_rows), "leads": len(lead_rows),
             "open": len(open_rows), "won": len(won)}
 
@@ -229,6 +256,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200_000)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the database and print its URL")
+    parser.add_argument("--reuse", action="store_true",
+                        help="PostgreSQL: measure the database a previous `--keep` run left (migrated to the "
+                             "current heads, vacuumed), without building it again")
     args = parser.parse_args()
 
     from bench.crm_data import build
@@ -242,7 +272,7 @@ def main() -> None:
     from plugins.dashboard.models import CacheEntry
     from plugins.dashboard.services.figures import common_views, refresh_common
 
-    url = database(args.db)
+    url = database(args.db, reuse=args.reuse)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True})
     with app.app_context():
         migrate.upgrade(app)
@@ -256,19 +286,29 @@ def main() -> None:
             def _analyse_first(conn, cursor, statement, parameters, context, executemany):
                 if statement.startswith("UPDATE crm_customers SET current_negotiation_id"):
                     cursor.execute("ANALYZE crm_negotiations")
-        t = time.perf_counter()
-        info = build(args.customers, args.negotiations)
-        built = time.perf_counter() - t
-        t = time.perf_counter()
-        sales = build_sales(args.orders, args.leads)
-        print(f"# {args.db}: {info['negotiations']:,} negotiations ({args.customers:,} customers) in {built:.0f} s; "
-              f"{sales['orders']:,} orders, {sales['lines']:,} lines, {sales['invoices']:,} invoices, "
-              f"{sales['leads']:,} leads, {sales['open']:,} open opportunities in {time.perf_counter() - t:.0f} s")
+        reused = args.reuse and db.session.scalar(select(func.count()).select_from(Negotiation)) > 0
+        if reused:
+            info = existing()
+            db.session.execute(CacheEntry.__table__.delete())
+            vacuum_analyse()
+            print(f"# {args.db}: reusing the kept database ({info['negotiations']:,} negotiations), "
+                  f"migrated to the current heads, cache emptied, vacuumed")
+        else:
+            t = time.perf_counter()
+            info = build(args.customers, args.negotiations)
+            built = time.perf_counter() - t
+            t = time.perf_counter()
+            sales = build_sales(args.orders, args.leads)
+            print(f"# {args.db}: {info['negotiations']:,} negotiations ({args.customers:,} customers) in {built:.0f} s; "
+                  f"{sales['orders']:,} orders, {sales['lines']:,} lines, {sales['invoices']:,} invoices, "
+                  f"{sales['leads']:,} leads, {sales['open']:,} open opportunities in {time.perf_counter() - t:.0f} s")
         manager = db.session.get(User, info["managers"][0])
-        admin = User(username="benchadmin", password_hash="x", session_token="x", first_name="مدیر", last_name="کل",
-                     is_superuser=True, office_id=info["offices"][0])
-        db.session.add(admin)
-        db.session.commit()
+        admin = db.session.scalar(select(User).where(User.username == "benchadmin"))
+        if admin is None:
+            admin = User(username="benchadmin", password_hash="x", session_token="x", first_name="مدیر",
+                         last_name="کل", is_superuser=True, office_id=info["offices"][0])
+            db.session.add(admin)
+            db.session.commit()
         viewers = {"manager": manager.get_id(), "admin": admin.get_id()}
         office = db.session.get(Office, info["offices"][3])
         j = to_jalali(today_tehran())

@@ -135,7 +135,8 @@ class _Figures:
         n = Negotiation
         won = n.status == "won"  # won is final: the effective status is the stored one
         rows = db.session.execute(
-            select(n.owner_id, func.count(n.id), func.sum(case((won, 1), else_=0)),
+            # count() rather than count(id): every column read is in ix_crm_negotiations_started
+            select(n.owner_id, func.count(), func.sum(case((won, 1), else_=0)),
                    func.sum(case((won, _seconds(n.window_start, n.closed_at)), else_=0)))
             .where(n.window_start >= self.lo, n.window_start < self.hi, self.negotiations())
             .group_by(n.owner_id)).all()
@@ -151,7 +152,7 @@ class _Figures:
         if self.scope.office_id is not None:
             lead_conditions.append(Lead.office_id == self.scope.office_id)
         leads, qualified = db.session.execute(select(
-            func.count(Lead.id), func.coalesce(func.sum(case((Lead.status == "qualified", 1), else_=0)), 0))
+            func.count(), func.coalesce(func.sum(case((Lead.status == "qualified", 1), else_=0)), 0))
             .where(*lead_conditions)).one()
         leads, qualified = int(leads), int(qualified)
 
@@ -226,7 +227,7 @@ class _Figures:
         value, deals = db.session.execute(
             select(func.coalesce(func.sum(Order.total), 0), func.count(func.distinct(Order.negotiation_id)))
             .join(Negotiation, Negotiation.id == Order.negotiation_id).where(self._orders(self.lo, self.hi))).one()
-        net, cost = db.session.execute(
+        net, cost = db.session.execute(  # every column read is in ix_crm_order_lines_order_amounts
             select(func.coalesce(func.sum(OrderLine.net), 0),
                    func.coalesce(func.sum(OrderLine.cost_price * OrderLine.quantity), 0))
             .join(Order, Order.id == OrderLine.order_id).join(Negotiation, Negotiation.id == Order.negotiation_id)
@@ -262,7 +263,7 @@ class _Figures:
                       (n.forecast_close >= starts[-1], -2), else_=_bucket(n.forecast_close, starts))
         stage = func.coalesce(n.stage_id, first) if first is not None else n.stage_id
         rows = db.session.execute(
-            select(bucket.label("b"), func.count(n.id), func.coalesce(func.sum(n.value), 0),
+            select(bucket.label("b"), func.count(), func.coalesce(func.sum(n.value), 0),  # ix_crm_negotiations_open
                    func.coalesce(func.sum(weighted), 0))
             .select_from(n).outerjoin(Stage, Stage.id == stage)
             .where(n.status == "negotiating", n.window_end > self.now, self.negotiations())

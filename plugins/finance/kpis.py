@@ -39,7 +39,8 @@ def kpis(period: Period, scope: Scope) -> list[Kpi]:
     conditions = [Invoice.kind == "invoice", Invoice.credited.is_(False), Invoice.paid < Invoice.total]
     if scope.office_id is not None:
         conditions.append(Invoice.office_id == scope.office_id)
-    rows = db.session.execute(select(bucket, func.count(Invoice.id), func.sum(Invoice.total - Invoice.paid))
+    # count(): every column read is in the partial index ix_fin_invoices_open
+    rows = db.session.execute(select(bucket, func.count(), func.sum(Invoice.total - Invoice.paid))
                               .where(*conditions).group_by(bucket)).all()
     amounts = {int(b): (int(n), int(v or 0)) for b, n, v in rows}
     total = sum(v for _n, v in amounts.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint,
-                        event)
+                        event, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TimestampMixin
@@ -38,6 +38,10 @@ class Invoice(TimestampMixin, Base):
         # Exactly one invoice (and one credit note) per order, whatever retries happen.
         UniqueConstraint("kind", "order_ref", name="uq_fin_invoices_one_per_order"),
         Index("ix_fin_invoices_party_issued", "party_id", "issued_at"),
+        # Receivables: only open invoices, covering the dashboard's ageing (finance_0003).
+        Index("ix_fin_invoices_open", "due_date", "office_id", "total", "paid",
+              sqlite_where=text("kind = 'invoice' AND credited = 0 AND paid < total"),
+              postgresql_where=text("kind = 'invoice' AND credited IS false AND paid < total")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), default="invoice")  # invoice | credit_note

@@ -16,7 +16,7 @@ from tests.e2e.test_admin_flow import login
 
 def _wait_for_charts(page, keys):
     page.wait_for_function("keys => keys.every(k => window.dashboardCharts && window.dashboardCharts[k])", arg=keys)
-    page.wait_for_timeout(1200)  # let the bars finish growing before a screenshot
+    page.wait_for_timeout(300)  # no animation (dashboard.js); let a pending resize redraw
 
 
 def test_manager_dashboard(live_server, page, page_log, shot, sales_data, db):  # noqa: F811

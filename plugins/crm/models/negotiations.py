@@ -36,9 +36,20 @@ class Negotiation(TimestampMixin, Base):
         # At most one open negotiation per customer, enforced by the database.
         Index("uq_crm_negotiations_open_customer", "customer_id", unique=True,
               sqlite_where=text("status = 'negotiating'"), postgresql_where=text("status = 'negotiating'")),
-        Index("ix_crm_negotiations_owner_status", "owner_id", "status"),
+        # A rep's negotiations; covering the visibility filter (owner, office, effective status) and
+        # the id the dashboard joins points and cards on (crm_0008).
+        Index("ix_crm_negotiations_owner_status", "owner_id", "status", "office_id", "window_end", "id"),
         Index("ix_crm_negotiations_status_window", "status", "window_end"),
-        Index("ix_crm_negotiations_window_start", "window_start"),  # report 1: started in a range
+        # Report 1 and the dashboard: negotiations started in a range, with every column their
+        # counts read, so PostgreSQL answers from the index alone (crm_0008).
+        Index("ix_crm_negotiations_started", "window_start", "owner_id", "office_id", "status", "window_end",
+              "closed_at"),
+        # The dashboard's open pipeline and stale counts: only open negotiations, covering (crm_0008).
+        Index("ix_crm_negotiations_open", "window_end", "owner_id", "office_id", "window_start", "last_entry_at",
+              "forecast_close", "value", "probability", "stage_id",
+              sqlite_where=text("status = 'negotiating'"), postgresql_where=text("status = 'negotiating'")),
+        # Orders of won negotiations (the dashboard's money figures join on it) (crm_0008).
+        Index("ix_crm_negotiations_status_id", "status", "owner_id", "office_id", "window_end", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customers.id", ondelete="CASCADE"), index=True)
@@ -116,7 +127,8 @@ class PointEntry(Base):
     __tablename__ = "crm_points"
     __table_args__ = (UniqueConstraint("negotiation_id", "event"),
                       Index("ix_crm_points_user_at", "user_id", "at"),
-                      Index("ix_crm_points_at", "at"))  # reports over all users by date
+                      # reports over all users by date; covering for the dashboard's leaderboard (crm_0008)
+                      Index("ix_crm_points_at_user", "at", "user_id", "points", "negotiation_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     negotiation_id: Mapped[int] = mapped_column(ForeignKey("crm_negotiations.id", ondelete="CASCADE"))

@@ -127,7 +127,9 @@ class Order(TimestampMixin, Base):
     """A sales order or contract. Confirming it fires `order_confirmed` in the same transaction."""
     __tablename__ = "crm_orders"
     __audited__ = True
-    __table_args__ = (Index("ix_crm_orders_status", "status"),)
+    __table_args__ = (Index("ix_crm_orders_status", "status"),
+                      # the dashboard's money figures: orders confirmed in a period (crm_0008)
+                      Index("ix_crm_orders_status_confirmed", "status", "confirmed_at", "negotiation_id", "total"))
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     kind: Mapped[str] = mapped_column(String(10), default="order")  # order | contract
@@ -155,7 +157,9 @@ class Order(TimestampMixin, Base):
 class OrderLine(Base):
     __tablename__ = "crm_order_lines"
     __audited__ = True
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
+                      # the dashboard's profit: amounts of the lines of the orders of a period (crm_0008)
+                      Index("ix_crm_order_lines_order_amounts", "order_id", "net", "cost_price", "quantity"))
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("crm_orders.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)

@@ -82,6 +82,9 @@
       data: {labels: spec.labels, datasets: datasets},
       options: {
         responsive: true, maintainAspectRatio: false, indexAxis: horizontal ? 'y' : 'x', locale: 'fa-IR',
+        // No growing bars: a figure is read, not watched, and a half-grown chart (a print, a
+        // screenshot, a resize as the page loads) shows bars at the wrong place.
+        animation: false,
         interaction: {mode: 'index', intersect: false},
         scales: scales,
         plugins: {
