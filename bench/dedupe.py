@@ -184,6 +184,7 @@ def load_queries(work: str) -> list[dict]:
 
 
 def step_query(args) -> dict:
+    from core import settings
     from core.db import db
     from plugins.crm.services.duplicates import find_duplicates
 
@@ -206,11 +207,24 @@ def step_query(args) -> dict:
             times.append((time.perf_counter() - t) * 1000)
             db.session.remove()
         results.append([m.customer_id for m in matches])
+    # Again, the way a registration request meets it: the request has already used its
+    # connection and read the settings (authentication, the form) before it checks — the
+    # cost the check adds to the request, and what the full scan below is timed as.
+    warm_times = []
+    for q in queries:
+        with app.test_request_context():
+            settings.get("crm.dup_max_key_share")
+            t = time.perf_counter()
+            find_duplicates(q["data"])
+            warm_times.append((time.perf_counter() - t) * 1000)
+            db.session.remove()
     with app.app_context():
         db.engine.dispose()
     with open(os.path.join(args.work, "index_results.json"), "w") as f:
         json.dump(results, f)
     return {"p50_ms": pct(times, 0.5), "p95_ms": pct(times, 0.95), "p99_ms": pct(times, 0.99),
+            "warm_p50_ms": pct(warm_times, 0.5), "warm_p95_ms": pct(warm_times, 0.95),
+            "warm_mean_ms": statistics.fmean(warm_times),
             "mean_ms": statistics.fmean(times), "checks": len(times), "load_avg": [load_start, os.getloadavg()[0]],
             "rss_before_mb": rss_before,
             "rss_mb": rss_mb(), **quality(queries, results)}
@@ -467,6 +481,9 @@ def report(kind: str, n: int, res: dict) -> list[str]:
                      f"{idx['p50_ms']:.1f} | {idx['p95_ms']:.1f} | {build['build_s']:.0f} s | "
                      f"{mb(build['index_bytes'])} MB, {build['index_rows']['crm_match_keys']:,} keys | "
                      f"{build['rss_mb']:.0f} / {idx['rss_mb']:.0f} MB |")
+        if "warm_p50_ms" in idx:
+            lines.append(f"| {kind} | {n:,} | index, settings already read in the request | ″ | ″ | "
+                         f"{idx['warm_p50_ms']:.1f} | {idx['warm_p95_ms']:.1f} | | | |")
     if scan:
         sampled = f" ({scan['checks']} sampled)" if scan["sampled"] else ""
         lines.append(f"| {kind} | {n:,} | full rapidfuzz scan{sampled} | {scan['recall']:.3f} | {scan['precision']:.3f} | "
@@ -531,9 +548,16 @@ def main() -> None:
             json.dump(res, f, ensure_ascii=False, indent=1)
         table += report(args.db, n, res)
         if res.get("scan"):
-            speedup = res["scan"]["p50_ms"] / res["query"]["p50_ms"]
-            details.append(f"- {args.db}, {n:,}: index vs full scan: {speedup:,.0f}× faster at p50 "
-                           f"({res['scan']['p95_ms'] / res['query']['p95_ms']:,.0f}× at p95)")
+            scan, idx = res["scan"], res["query"]
+            how = (f"the full scan timed on a random sample of {scan['checks']} of the {idx['checks']} queries "
+                   "(an estimate; its recall and precision are of that sample)" if scan["sampled"]
+                   else "every query for both")
+            details.append(f"- {args.db}, {n:,}: index vs full scan: {scan['p50_ms'] / idx['p50_ms']:,.0f}× faster at "
+                           f"p50, {scan['p95_ms'] / idx['p95_ms']:,.0f}× at p95, {scan['mean_ms'] / idx['mean_ms']:,.0f}× "
+                           f"in mean ({how})")
+        details.append(f"- {args.db}, {n:,}: load average (1 min) during the checks "
+                       f"{res['query']['load_avg'][0]:.1f} → {res['query']['load_avg'][1]:.1f} on {os.cpu_count()} CPUs "
+                       "(the machine is shared with other work)")
         details.append(f"- {args.db}, {n:,}: recall by group (index): "
                        + ", ".join(f"{g} {v}" for g, v in res["query"]["groups"].items()))
         if args.drop:

@@ -124,7 +124,7 @@ def rebuild_all(batch: int = 5000) -> int:
 
 PG_CANDIDATES_SQL = """
 WITH q AS (
-    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:masks AS bigint[]), CAST(:words AS integer[]))
+    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:masks AS bigint[]), CAST(:words AS float8[]))
     AS q(key, mask, words)),
 k AS (
     SELECT q.key, q.mask, q.words, c.n, q.mask = 0 AS exact
@@ -148,22 +148,29 @@ def _lookup(keys) -> dict[str, int]:
     return {k: (0 if k[:2] in EXACT else 1 << (i % 62)) for i, k in enumerate(sorted(keys))}
 
 
+def _strength(keys: dict[str, int], key: str) -> float:
+    """Words' worth a key explains (`match_keys.QueryKeys`), else the number of its words."""
+    strength = getattr(keys, "strength", None)
+    return strength[key] if strength and key in strength else float(max(1, keys[key].bit_count()))
+
+
 def pg_params(keys, max_key_count: int, limit: int) -> dict:
     """The bound values of `PG_CANDIDATES_SQL` (also used inside a larger statement)."""
     keys = _lookup(keys)
     names = list(keys)
-    return {"keys": names, "masks": [keys[k] for k in names], "words": [max(1, keys[k].bit_count()) for k in names],
+    return {"keys": names, "masks": [keys[k] for k in names], "words": [_strength(keys, k) for k in names],
             "cap": max_key_count, "budget": POSTINGS_BUDGET, "exact_weight": EXACT_WEIGHT, "limit": limit}
 
 
 def candidates(keys, max_key_count: int, limit: int = 40) -> list[tuple[int, float]]:
     """(customer_id, weight) of the customers whose keys best explain the candidate, best
     first. `keys` maps each look-up key to the words it stands for (a bit mask, 0 for a phone
-    or national ID; a plain set of keys counts each as one word of its own).
+    or national ID; a plain set of keys counts each as one word of its own), and a
+    `QueryKeys` also to how much of those words it explains (its strength).
 
     Exact phone and national-ID keys are always used; name and address keys only when no
     more than `max_key_count` customers share them, rarest first, until `POSTINGS_BUDGET`
-    rows. A key weighs 1 + ln(max_key_count / n) per word it stands for; a customer scores,
+    rows. A key weighs its strength × (1 + ln(max_key_count / n)); a customer scores,
     for each group of words, its best key in that group — so ten keys of one rare word
     count once, and a pair of words in the same city counts for both. PostgreSQL does it in
     one statement; SQLite (in process, no round trips) in two."""
@@ -187,7 +194,7 @@ def candidates(keys, max_key_count: int, limit: int = 40) -> list[tuple[int, flo
     for n, key in sorted((n, k) for k, n in counts.items() if keys[k] != 0 and n <= max_key_count):
         if n > budget:
             break
-        chosen.append((key, keys[key], keys[key].bit_count() * (1.0 + math.log(max_key_count / n))))
+        chosen.append((key, keys[key], _strength(keys, key) * (1.0 + math.log(max_key_count / n))))
         budget -= n
     if not chosen:
         return []

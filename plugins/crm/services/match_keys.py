@@ -132,57 +132,88 @@ def _pair_deletions(a: str, b: str):
     return [(a[:i] + a[i + 1:], b) for i in range(len(a))] + [(a, b[:i] + b[i + 1:]) for i in range(len(b))]
 
 
-def name_query_keys(name: str | None, city: str | None = None, offset: int = 0) -> dict[str, int]:
+class QueryKeys(dict):
+    """Look-up key -> the words it stands for (a bit mask), plus `strength`: how many words'
+    worth of the name the key explains. A near key explains less than its words: a deletion
+    «سمر» of «سمرغ» 3/4 of one word, half of a word paired with another a share of both — so
+    a customer met only through fragments of the name does not outrank one met through it."""
+
+    def __init__(self):
+        super().__init__()
+        self.strength: dict[str, float] = {}
+
+    def add(self, key: str, mask: int, share: float = 1.0) -> None:
+        self[key] = self.get(key, 0) | mask
+        self.strength[key] = max(self.strength.get(key, 0.0), mask.bit_count() * share)
+
+    def merge(self, other: QueryKeys) -> None:
+        for key, mask in other.items():
+            self[key] = self.get(key, 0) | mask
+            self.strength[key] = max(self.strength.get(key, 0.0), other.strength.get(key, mask.bit_count()))
+
+
+def _near(skel: str, extra: int = 0) -> float:
+    """Share of a word of `len(skel)` letters a one-letter variant explains."""
+    return (len(skel) - 1 + extra) / (len(skel) + extra)
+
+
+# A word written together that stands for two (its deletions looked up as a typo) must be this
+# long: «سنقز» (صنایع غذایی) less one letter is «سنق», which is the start of a dozen surnames.
+MIN_JOINED_TYPO = 6
+
+
+def name_query_keys(name: str | None, city: str | None = None, offset: int = 0) -> QueryKeys:
     """The keys a check looks up for a name — the stored keys of the same name plus their
     neighbourhood (see the module docstring) — each with the words it stands for, as a bit
-    mask (word i is bit `offset + i`): a customer is ranked by how much of the name its keys
-    explain, not by how many keys of one rare word it shares."""
+    mask (word i is bit `offset + i`), and its strength (`QueryKeys`): a customer is ranked by
+    how much of the name its keys explain, not by how many keys of one rare word it shares."""
     tokens = name_tokens(name)[:MAX_WORDS]
-    out: dict[str, int] = {}
-
-    def add(key: str, mask: int) -> None:
-        out[key] = out.get(key, 0) | mask
+    out = QueryKeys()
+    add = out.add
 
     skels = [skeleton(t) for t in tokens]
     own: dict[str, int] = {}               # skeleton -> the words it stands for
     for i, (token, skel) in enumerate(zip(tokens, skels)):
         bit = 1 << (offset + i)
         for key in _token_keys(token):
-            add(key, bit)
+            add(key, bit, 1.0 if key[0] != "d" else _near(skel))
         if len(skel) >= 2:
             own[skel] = own.get(skel, 0) | bit
-            add("d:" + skel, bit)          # the other side has one letter more
-            add("j:" + skel, bit)          # the other side wrote it as two words
+            add("d:" + skel, bit, _near(skel, 1))  # the other side has one letter more
+            add("j:" + skel, bit)                  # the other side wrote it as two words
             for d in _deletions(skel):
-                add("s:" + d, bit)         # this side has one letter more
+                add("s:" + d, bit, _near(skel))    # this side has one letter more
     # Short names need every variant; in a longer one a typo or a split leaves other words
     # and pairs intact, and the variants would only add look-ups.
     short = len(own) <= 3
-    variants = dict(own)
+    variants = {skel: (mask, 1.0) for skel, mask in own.items()}  # skeleton -> (words, share)
     for i in range(len(tokens) - 1):       # the other side wrote two words as one (maybe a typo)
         bits = 3 << (offset + i)
         skel = skeleton(tokens[i] + tokens[i + 1])
-        variants[skel] = variants.get(skel, 0) | bits
+        variants[skel] = (variants.get(skel, (0, 1.0))[0] | bits, 1.0)
         for key in ("j:" + skel, "s:" + skel, "d:" + skel):
             add(key, bits)
-        if short:
+        if short and len(skel) >= MIN_JOINED_TYPO:
             for d in _deletions(skel):
-                add("s:" + d, bits)
-                add("d:" + d, bits)
+                add("s:" + d, bits, _near(skel))
+                add("d:" + d, bits, _near(skel))
     if short:
         for skel, mask in own.items():     # ...or one word as two: its halves
             for i in range(3, len(skel) - 2):
                 for half in (skel[:i], skel[i:]):
-                    variants[half] = variants.get(half, 0) | mask
+                    if half not in variants:
+                        variants[half] = (mask, len(half) / len(skel))
     city_key = _city_key(city)
     for a, mask_a in own.items():
-        for b, mask_b in variants.items():
+        for b, (mask_b, share_b) in variants.items():
             if a != b:
-                add(_pair(city_key, a, b), mask_a | mask_b)
+                # the pair explains all of a and share_b of b
+                share = (mask_a.bit_count() + share_b * mask_b.bit_count()) / (mask_a | mask_b).bit_count()
+                add(_pair(city_key, a, b), mask_a | mask_b, min(1.0, share))
     if len(own) == 2:                      # two words: the one pair a typo would break
         mask = sum(own.values())
         for x, y in _pair_deletions(*own):
-            add(_pair(city_key, x, y), mask)
+            add(_pair(city_key, x, y), mask, _near("".join(own)))
     return out
 
 
@@ -237,19 +268,21 @@ ADDRESS_BIT = 1 << (2 * MAX_WORDS)
 
 
 def query_keys(name: str, organisation: str, city: str, phones_e164, national_id: str | None,
-               addresses=()) -> dict[str, int]:
+               addresses=()) -> QueryKeys:
     """What a check looks up, each key with the words it stands for (`name_query_keys`; the
     organisation's words after the name's, the address one more bit, phones and national ID
     none): the candidate's own keys and their typo neighbourhood."""
     keys = name_query_keys(name, city)
     if organisation:
-        for key, mask in name_query_keys(organisation, city, MAX_WORDS).items():
-            keys[key] = keys.get(key, 0) | mask
+        keys.merge(name_query_keys(organisation, city, MAX_WORDS))
     for key in address_keys(addresses, city):
-        keys[key] = keys.get(key, 0) | ADDRESS_BIT
+        keys.add(key, ADDRESS_BIT)
     for key in party_keys("", "", city, phones_e164, national_id):
         keys[key] = 0
-    return {k: m for k, m in keys.items() if len(k) <= MAX_KEY}
+        keys.strength[key] = 0.0
+    for key in [k for k in keys if len(k) > MAX_KEY]:
+        del keys[key]
+    return keys
 
 
 def comparable_name(name: str | None) -> str:
