@@ -200,15 +200,18 @@ def open_opportunities(n: int, seed: int = 3) -> int:
     table = Negotiation.__table__
     for i in range(0, len(keep), 1000):
         part = keep[i:i + 1000]
-        rows = [dict(b_id=nid, b_stage=rng.choice(stages + [None]), b_value=rng.randint(1, 5000) * 10_000_000,
-                     b_forecast=(now + dt.timedelta(days=rng.randint(5, 200))).date(),
-                     b_priority=rng.choice(["high", "normal", "normal", "low"]),
-                     b_start=now - dt.timedelta(days=rng.randint(0, 60))) for nid in part]
+        rows = []
+        for nid in part:
+            start = now - dt.timedelta(days=rng.randint(0, 60))
+            rows.append(dict(b_id=nid, b_stage=rng.choice(stages + [None]), b_value=rng.randint(1, 5000) * 10_000_000,
+                             b_forecast=(now + dt.timedelta(days=rng.randint(5, 200))).date(),
+                             b_priority=rng.choice(["high", "normal", "normal", "low"]), b_start=start,
+                             b_end=start + dt.timedelta(days=92)))
         from sqlalchemy import bindparam
         db.session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
             stage_id=bindparam("b_stage"), value=bindparam("b_value"), forecast_close=bindparam("b_forecast"),
             priority=bindparam("b_priority"), window_start=bindparam("b_start"),
-            window_end=bindparam("b_start") + dt.timedelta(days=92)).execution_options(synchronize_session=False),
+            window_end=bindparam("b_end")).execution_options(synchronize_session=False),
             rows)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":  # as autovacuum would have, after the bulk updates
@@ -265,6 +268,9 @@ def main() -> None:
             db.session.execute(text("DELETE FROM crm_lead_imports"))
             db.session.execute(text("DELETE FROM users WHERE username = 'benchadmin'"))
             db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in ("crm_leads", "crm_negotiations", "audit_entries"):
+                    conn.execute(text(f"VACUUM ANALYZE {table}"))
             by_name = dict(db.session.execute(select(User.username, User.id)).all())
             info = {"users": [by_name[f"rep{i}"] for i in range(200)], "managers": [by_name[f"m{i}"] for i in range(10)],
                     "offices": sorted({u.office_id for u in db.session.scalars(select(User))} - {None})}
@@ -316,7 +322,7 @@ def main() -> None:
             reasons: dict[str, int] = {}
             for r in results:
                 if r["errors"]:
-                    key = r["errors"][0].split("(")[0].split("«")[0].strip()
+                    key = r["errors"][0].split("(")[0].split("«")[0].strip() or "phone"
                     reasons[key] = reasons.get(key, 0) + 1
             db.session.rollback()
             job_id = job.id
