@@ -62,10 +62,22 @@ def _render(view: View, figures=None, status: int = 200):
         "dashboard/index.html", figures=figures, period=view.period, scope=scope, narrowed=narrowed,
         selection=view.selection, filters=_filters(), reach=view.reach, errors=view.errors, kinds=periods.KINDS,
         quarters=periods.QUARTERS, years=periods.year_choices(), months=MONTHS, charts=charts,
-        formatted=formatted, scope_text=describe(scope, view.reach, choices), plugin_labels=PLUGIN_LABELS, **choices), status
+        formatted=formatted, signed=signed, scope_text=describe(scope, view.reach, choices), plugin_labels=PLUGIN_LABELS, **choices), status
 
 
 PLUGIN_LABELS = {"crm": "مشتریان و فروش", "inventory": "انبار", "finance": "مالی", "support": "پشتیبانی"}
+
+
+MINUS = "\u200e−"  # a real minus, kept on the left of the digits in right-to-left text (as the charts)
+
+
+def signed(value, unit: str = "count") -> str:
+    """An integer in the reader's digits; a negative one as `−۳۸۴` (with a bare `-` the bidi
+    algorithm puts the sign on the right of the digits: `۳۸۴-`, `۱۲۰- ریال`)."""
+    if value is None:
+        return ""
+    show = money if unit == "rial" else number
+    return MINUS + show(-value) if value < 0 else show(value)
 
 
 def formatted(kpi: dict) -> str:
@@ -74,14 +86,14 @@ def formatted(kpi: dict) -> str:
     if value is None:
         return "—"
     if unit == "rial":
-        return money(value)
+        return signed(value, "rial")
     if unit == "percent_bp":
-        sign = "−" if value < 0 else ""
+        sign = MINUS if value < 0 else ""
         whole, part = divmod(abs(value), 100)
         return localized_digits(f"{sign}{whole}{'٫' + f'{part:02d}'.rstrip('0') if part else ''}٪")
     if unit == "days":
-        return f"{number(value)} روز"
-    return number(value)
+        return f"{signed(value)} روز"
+    return signed(value)
 
 
 def chart_spec(kpi: dict) -> dict:

@@ -271,3 +271,15 @@ def test_the_page_reads_what_the_job_computed(sales_data, client, login_as, monk
     html = client.get("/dashboard/", query_string={"office": sales_data.isfahan.id, "period": "year"}).get_data(
         as_text=True)
     assert 'id="kpi-crm-won_value"' in html
+
+
+def test_negative_figures_keep_their_minus_on_the_left(app):
+    """A bare `-` before Persian digits is shown on their right in right-to-left text (`۳۸۴-`);
+    the cards and tables write a real minus after an LRM, as the charts do."""
+    from plugins.dashboard.views import formatted, signed
+    with app.test_request_context("/"):
+        assert signed(-384) == "\u200e−۳۸۴"
+        assert signed(1200) == "۱٬۲۰۰"
+        assert formatted({"value": -1_200_000, "unit": "rial"}) == "\u200e−۱٬۲۰۰٬۰۰۰ ریال"
+        assert formatted({"value": -4050, "unit": "percent_bp"}) == "\u200e−۴۰٫۵٪"
+        assert formatted({"value": 198_000_000, "unit": "rial"}) == "۱۹۸٬۰۰۰٬۰۰۰ ریال"
