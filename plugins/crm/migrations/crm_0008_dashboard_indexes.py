@@ -14,6 +14,7 @@ index-only scans.
   and the amounts of their lines (profit);
 - a rep's negotiations (`ix_crm_negotiations_owner_status`, same leading columns) now also carry
   office, window end and id: the visibility filter of a manager and the joins of points and cards;
+  an office's negotiations the same (the dashboard filtered to an office);
 - points by date (replaces `ix_crm_points_at`), with user, points and negotiation;
 - leads created in a range (lead conversion), with owner, office and status.
 
@@ -46,6 +47,8 @@ def upgrade():
     op.drop_index('ix_crm_negotiations_owner_status', table_name='crm_negotiations')
     op.create_index('ix_crm_negotiations_owner_status', 'crm_negotiations',
                     ['owner_id', 'status', 'office_id', 'window_end', 'id'], unique=False)
+    op.create_index('ix_crm_negotiations_office_cover', 'crm_negotiations',
+                    ['office_id', 'owner_id', 'status', 'window_end', 'id'], unique=False)
     op.create_index('ix_crm_points_at_user', 'crm_points', ['at', 'user_id', 'points', 'negotiation_id'], unique=False)
     op.drop_index('ix_crm_points_at', table_name='crm_points')
     op.create_index('ix_crm_orders_status_confirmed', 'crm_orders', ['status', 'confirmed_at', 'negotiation_id', 'total'],
@@ -61,6 +64,7 @@ def downgrade():
     op.drop_index('ix_crm_orders_status_confirmed', table_name='crm_orders')
     op.create_index('ix_crm_points_at', 'crm_points', ['at'], unique=False)
     op.drop_index('ix_crm_points_at_user', table_name='crm_points')
+    op.drop_index('ix_crm_negotiations_office_cover', table_name='crm_negotiations')
     op.drop_index('ix_crm_negotiations_owner_status', table_name='crm_negotiations')
     op.create_index('ix_crm_negotiations_owner_status', 'crm_negotiations', ['owner_id', 'status'], unique=False)
     op.drop_index('ix_crm_negotiations_status_id', table_name='crm_negotiations')
