@@ -23,15 +23,16 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 
-def database(kind: str) -> str:
+def database(kind: str, name: str = "peyvand_bench") -> str:
+    """A new empty database; each bench names its own so that two can run at once."""
     if kind == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "peyvand_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "peyvand_bench"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG + "peyvand_bench"
+    return PG + name
 
 
 def timed(client, path: str, runs: int = 7) -> tuple[float, float, int]:
@@ -52,6 +53,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--negotiations", type=int, default=1_000_000)
+    parser.add_argument("--reuse", metavar="URL", help="measure an existing bench database again (migrated to "
+                        "the latest schema first) instead of building one")
     args = parser.parse_args()
 
     from bench.crm_data import build
@@ -59,24 +62,30 @@ def main() -> None:
     from core.app import create_app
     from core.db import db
     from core.models.org import User
-    from plugins.crm.models import Negotiation
+    from plugins.crm.models import Customer, Negotiation
     from plugins.crm.services.negotiations import sweep_expired
 
-    url = database(args.db)
+    url = args.reuse or database(args.db)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True})
     with app.app_context():
         migrate.upgrade(app)
-        t = time.perf_counter()
-        info = build(args.customers, args.negotiations)
-        print(f"# {args.db}: {args.customers:,} customers, {info['negotiations']:,} negotiations "
-              f"built in {time.perf_counter() - t:.0f} s")
-        rep = db.session.get(User, info["users"][0])
-        manager = db.session.get(User, info["managers"][0])
-        admin = User(username="benchadmin", password_hash="x", session_token="x", first_name="a", last_name="b",
-                     is_superuser=True)
-        db.session.add(admin)
-        db.session.commit()
-        viewers = {"rep": rep.get_id(), "manager": manager.get_id(), "admin": admin.get_id()}
+        if args.reuse:
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))  # new indexes usable for index-only scans
+            print(f"# {db.engine.dialect.name}: {db.session.scalar(select(func.count(Customer.id))):,} customers, "
+                  f"{db.session.scalar(select(func.count(Negotiation.id))):,} negotiations (reused)")
+        else:
+            t = time.perf_counter()
+            info = build(args.customers, args.negotiations)
+            print(f"# {args.db}: {args.customers:,} customers, {info['negotiations']:,} negotiations "
+                  f"built in {time.perf_counter() - t:.0f} s ({url})")
+            db.session.add(User(username="benchadmin", password_hash="x", session_token="x", first_name="a",
+                                last_name="b", is_superuser=True))
+            db.session.commit()
+        # crm_data names them: rep0 (under m0, office 0), m0, and the superuser added above.
+        viewers = {who: db.session.scalar(select(User).where(User.username == name)).get_id()
+                   for who, name in (("rep", "rep0"), ("manager", "m0"), ("admin", "benchadmin"))}
 
     client = app.test_client()
 

@@ -100,8 +100,11 @@ def build(customers: int, negotiations: int, reps: int = 200, offices: int = 10,
     db.session.commit()
     _bulk(PointEntry, point_rows)
     db.session.commit()
-    db.session.execute(text("UPDATE crm_customers SET current_negotiation_id = "
-                            "(SELECT MAX(n.id) FROM crm_negotiations n WHERE n.customer_id = crm_customers.id)"))
+    # Set-based: a correlated sub-select per customer runs as a scan per row on tables that have
+    # not been analysed yet.
+    db.session.execute(text("UPDATE crm_customers SET current_negotiation_id = latest.id "
+                            "FROM (SELECT customer_id, MAX(id) AS id FROM crm_negotiations GROUP BY customer_id) "
+                            "AS latest WHERE latest.customer_id = crm_customers.id"))
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         for table in ("parties", "party_phones", "crm_customers", "crm_negotiations", "crm_points"):

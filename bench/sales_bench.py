@@ -40,7 +40,7 @@ def main() -> None:
     from plugins.inventory.models import Warehouse
     from plugins.inventory.services.ledger import lock, post
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database(args.db), "INSTANCE_PATH": tempfile.mkdtemp(),
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database(args.db, "peyvand_bench_sales"), "INSTANCE_PATH": tempfile.mkdtemp(),
                       "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         migrate.upgrade(app)

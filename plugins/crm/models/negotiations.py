@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    or_,
     case,
     literal,
     text,
@@ -154,3 +155,18 @@ class Card(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     days: Mapped[int] = mapped_column(Integer)
     negotiation = relationship("Negotiation")
+
+
+def effective_status_in(statuses, model=Negotiation):
+    """`model.effective_status IN statuses` without the CASE, so the planner can estimate it and
+    use the status indexes (`model` may be an alias): an overdue `negotiating` is `expired`."""
+    statuses = set(statuses)
+    now = literal(utcnow())
+    condition = model.status.in_(sorted(statuses - {"negotiating"}))
+    if "expired" in statuses and "negotiating" not in statuses:
+        condition = or_(condition, and_(model.status == "negotiating", model.window_end <= now))
+    elif "negotiating" in statuses and "expired" not in statuses:
+        condition = or_(condition, and_(model.status == "negotiating", model.window_end > now))
+    elif "negotiating" in statuses:
+        condition = or_(condition, model.status == "negotiating")
+    return condition

@@ -8,7 +8,7 @@ from core.access import subordinate_ids
 from core.models.parties import Party, PartyPhone
 from core.persian import like_pattern, to_ascii_digits
 from plugins.crm.models import STATUSES, Customer, Negotiation
-from plugins.crm.services.visibility import customer_filter, negotiation_filter, pool_condition
+from plugins.crm.services.visibility import negotiation_filter, pool_condition
 
 LISTS = {"my": "مشتریان من", "team": "مشتریان زیرمجموعه", "all": "همهٔ مشتریان", "pool": "لیست آزاد"}
 SORTS = {
@@ -36,8 +36,10 @@ def customer_list(user, which: str, *, q: str = "", status: str = "", owner_id: 
     elif which == "pool":
         stmt = stmt.where(pool_condition())
     if which != "pool":
-        # Lists show customers through their current negotiation; the pool is open to all.
-        stmt = stmt.where(negotiation_filter(user), customer_filter(user))
+        # Lists show customers through their current negotiation; the pool is open to all. A
+        # visible current negotiation makes its customer visible, so `customer_filter` (an OR
+        # of sub-selects over every negotiation) would add nothing but a scan.
+        stmt = stmt.where(negotiation_filter(user))
     if q:
         digits = "".join(ch for ch in to_ascii_digits(q) if ch.isdigit())
         conditions = [Party.search_key.like(like_pattern(q), escape="\\")]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from core.access import can, scope_of, subordinate_ids
 from plugins.crm.models import POOL_STATUSES, Customer, Negotiation
+from plugins.crm.models.negotiations import effective_status_in
 
 
 def _ids(user) -> list[int]:
@@ -35,7 +36,7 @@ def negotiation_filter(user, model=Negotiation):
 
 def pool_condition(current=Negotiation):
     """The customer's current negotiation is cut, suspended or (effectively) expired."""
-    return current.effective_status.in_(POOL_STATUSES)
+    return effective_status_in(POOL_STATUSES, current)
 
 
 def customer_filter(user):
