@@ -124,7 +124,7 @@ def rebuild_all(batch: int = 5000) -> int:
 
 PG_CANDIDATES_SQL = """
 WITH q AS (
-    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:masks AS bigint[]), CAST(:words AS float8[]))
+    SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:masks AS bigint[]), CAST(:words AS integer[]))
     AS q(key, mask, words)),
 k AS (
     SELECT q.key, q.mask, q.words, c.n, q.mask = 0 AS exact
@@ -134,7 +134,7 @@ r AS (
     FROM k WHERE exact OR n <= :cap),
 h AS (
     SELECT m.customer_id, r.mask,
-           MAX(CASE WHEN r.exact THEN :exact_weight ELSE r.words * (1 + ln(CAST(:cap AS float8) / r.n)) END) AS w
+           MAX(CASE WHEN r.exact THEN :exact_weight ELSE r.words * 0.001 * (1 + ln(CAST(:cap AS float8) / r.n)) END) AS w
     FROM r JOIN crm_match_keys m ON m.key = r.key
     WHERE r.exact OR r.run <= :budget
     GROUP BY m.customer_id, r.mask)
@@ -158,7 +158,9 @@ def pg_params(keys, max_key_count: int, limit: int) -> dict:
     """The bound values of `PG_CANDIDATES_SQL` (also used inside a larger statement)."""
     keys = _lookup(keys)
     names = list(keys)
-    return {"keys": names, "masks": [keys[k] for k in names], "words": [_strength(keys, k) for k in names],
+    # Strengths in thousandths of a word: the array stays integers, as batch callers build it.
+    return {"keys": names, "masks": [keys[k] for k in names],
+            "words": [round(1000 * _strength(keys, k)) for k in names],
             "cap": max_key_count, "budget": POSTINGS_BUDGET, "exact_weight": EXACT_WEIGHT, "limit": limit}
 
 
