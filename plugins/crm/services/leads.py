@@ -20,7 +20,7 @@ from core.phones import PhoneError, area_code_for, canonical, is_mobile
 from core.validation import Checker, ValidationError
 from plugins.crm.models import LEAD_CHANNELS, NEED_LEVELS, Customer, Lead, ListItem, Negotiation
 from plugins.crm.services import customers as customer_service
-from plugins.crm.services.duplicates import find_duplicates
+from plugins.crm.services.duplicates import find_duplicates, find_duplicates_many
 from plugins.crm.services.match_keys import comparable_name
 from plugins.crm.services.negotiations import NotFound
 
@@ -93,11 +93,15 @@ def clean(data: dict, area_code: str | None = None) -> tuple[dict, dict]:
     return values, c.errors
 
 
+def _as_candidate(values: dict) -> dict:
+    """A cleaned lead as the duplicate check's candidate."""
+    return {"name": values["name"], "organisation": values.get("organisation", ""), "city": values.get("city", ""),
+            "phones": [{"number": values[f], "kind": f} for f in ("mobile", "phone") if values.get(f)]}
+
+
 def lead_duplicates(values: dict, exclude_id: int | None = None) -> dict:
     """Customers and open leads that look like this lead."""
-    phones = [{"number": values[f], "kind": f} for f in ("mobile", "phone") if values.get(f)]
-    customers = find_duplicates({"name": values["name"], "organisation": values.get("organisation", ""),
-                                 "city": values.get("city", ""), "phones": phones}, limit=5)
+    customers = find_duplicates(_as_candidate(values), limit=5)
     e164s = [values[f] for f in ("mobile_e164", "phone_e164") if values.get(f)]
     conditions = []
     if e164s:
@@ -122,7 +126,7 @@ def lead_duplicates_many(values_list: list[dict]) -> list[dict]:
     lead, sent in one pipeline on PostgreSQL (no round trip per lead), scored by `rank`."""
     if not values_list:
         return []
-    customers = _customer_duplicates_many(values_list, limit=5)
+    customers = find_duplicates_many([_as_candidate(v) for v in values_list], limit=5)
     by_phone: dict[str, set[int]] = {}
     by_key: dict[str, list[tuple[int, str]]] = {}
     e164s = sorted({v[f] for v in values_list for f in ("mobile_e164", "phone_e164") if v.get(f)})
@@ -151,54 +155,6 @@ def lead_duplicates_many(values_list: list[dict]) -> list[dict]:
             ids |= {lead_id for lead_id, lead_city in same_key if lead_city == city}
         out.append({"customers": matches, "leads": sorted(ids)})
     return out
-
-
-def _customer_duplicates_many(values_list: list[dict], limit: int) -> list[list]:
-    """`find_duplicates(..., limit=limit)` of each lead (the data `lead_duplicates` passes it)."""
-    from plugins.crm.services import duplicates, match_index
-    datas = [{"name": v["name"], "organisation": v.get("organisation", ""), "city": v.get("city", ""),
-              "phones": [{"number": v[f], "kind": f} for f in ("mobile", "phone") if v.get(f)]} for v in values_list]
-    bind = db.session.get_bind()
-    if bind.dialect.name != "postgresql":  # SQLite answers in process: no round trips to save
-        return [duplicates.find_duplicates(data, limit=limit) for data in datas]
-    from core import settings
-    cap = int(settings.get("crm.dup_max_key_share"))
-    limits = duplicates.Limits.current()
-    candidates = [duplicates.candidate_from(data) for data in datas]
-    compiled = duplicates._PG_CHECK.compile(dialect=bind.dialect)
-    pending = [i for i, c in enumerate(candidates) if not c.empty]
-    params = []
-    for i in pending:
-        c = candidates[i]
-        keys = duplicates.query_keys(c.name, c.organisation, c.city, list(c.phones), c.national_id,
-                                     [c.address] if c.address else [])
-        bound = compiled.construct_params(match_index.pg_params(keys, cap, duplicates.CANDIDATES + 1))
-        params.append({k: _pg_array(v) if isinstance(v, list) else v for k, v in bound.items()})
-    rows: list[list] = []
-    if params:
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        cursor.executemany(compiled.string, params, returning=True)
-        while True:
-            rows.append(cursor.fetchall())
-            if not cursor.nextset():
-                break
-        cursor.close()
-    out: list[list] = [[] for _ in candidates]
-    for i, found in zip(pending, rows):
-        parties = duplicates._views(found)[:duplicates.CANDIDATES]
-        out[i] = duplicates.rank(candidates[i], parties, limit, limits)
-    return out
-
-
-def _pg_array(items: list) -> str:
-    """A list as PostgreSQL's array literal (the statement casts it): psycopg's own list
-    adaptation, in pure Python, costs more than the query at a few hundred keys a lead."""
-    if not items or not isinstance(items[0], str):
-        return "{" + ",".join(str(int(x)) for x in items) + "}"
-    joined = "\x00".join(items)
-    if "\\" in joined or '"' in joined:
-        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
-    return '{"' + joined.replace("\x00", '","') + '"}'
 
 
 def create(data: dict, actor=None, *, channel: str | None = None, office_id: int | None = None,
