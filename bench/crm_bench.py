@@ -18,22 +18,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
-
-
-def database(kind: str, name: str = "peyvand_bench") -> str:
-    """A new empty database; each bench names its own so that two can run at once."""
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG + name
-
+from bench.common import database  # noqa: E402
+from bench.common import login as bench_login  # noqa: E402
 
 def timed(client, path: str, runs: int = 7) -> tuple[float, float, int]:
     client.get(path)  # warm-up
@@ -65,7 +53,7 @@ def main() -> None:
     from plugins.crm.models import Customer, Negotiation
     from plugins.crm.services.negotiations import sweep_expired
 
-    url = args.reuse or database(args.db)
+    url = args.reuse or database(args.db, "peyvand_bench")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True})
     with app.app_context():
         migrate.upgrade(app)
@@ -90,9 +78,7 @@ def main() -> None:
     client = app.test_client()
 
     def login(who):
-        with client.session_transaction() as session:
-            session["_user_id"] = viewers[who]
-            session["_fresh"] = True
+        bench_login(client, viewers[who])
 
     pages = [
         ("rep", "my customers", "/crm/customers/my"),

@@ -31,21 +31,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+from bench.common import PG, database  # noqa: E402
+from bench.common import login as bench_login  # noqa: E402
+
 DB_NAME = "peyvand_dashboard_bench"
-
-
-def database(kind: str, reuse: bool = False) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/dashboard-bench.db"
-    admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME})
-        if not (reuse and exists):
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    return PG + DB_NAME
 
 
 def vacuum_analyse() -> None:
@@ -292,7 +281,7 @@ def main() -> None:
     from plugins.dashboard.models import CacheEntry
     from plugins.dashboard.services.figures import common_views, refresh_common
 
-    url = database(args.db, reuse=args.reuse)
+    url = database(args.db, DB_NAME, reuse=args.reuse)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True})
     with app.app_context():
         migrate.upgrade(app)
@@ -337,9 +326,7 @@ def main() -> None:
 
         def login(who):
             fresh_request_state()
-            with client.session_transaction() as session:
-                session["_user_id"] = viewers[who]
-                session["_fresh"] = True
+            bench_login(client, viewers[who])
 
         pages = [
             ("admin", "this month, all offices", "/dashboard/"),

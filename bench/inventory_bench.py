@@ -29,21 +29,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+from bench.common import database  # noqa: E402
 OTHERS = ("finance", "support", "dashboard")
-
-
-def database(kind: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "peyvand_inventory_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "peyvand_inventory_bench"'))
-    admin.dispose()
-    return PG + "peyvand_inventory_bench"
 
 
 def make_app(url: str, all_plugins: bool, instance: str):
@@ -240,7 +229,7 @@ def main() -> None:
     from plugins.inventory.services import ledger
 
     counts = [int(n) for n in str(args.workers).split(",") if n.strip()]
-    url = database(args.db)
+    url = database(args.db, "peyvand_inventory_bench")
     instance = tempfile.mkdtemp()
     app = make_app(url, args.all_plugins, instance)
     plugins = [p for p in sorted(app.extensions["peyvand"].host.names()) if p != "core"]

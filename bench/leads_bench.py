@@ -41,9 +41,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+from bench.common import database  # noqa: E402
+from bench.common import login as bench_login  # noqa: E402
+
 DB_NAME = "peyvand_bench_leads"
 
 FIRST = ["محمد", "علی", "حسین", "رضا", "مهدی", "امیر", "سعید", "فاطمه", "زهرا", "مریم", "سمیه", "نرگس", "کاوه",
@@ -61,20 +63,6 @@ ROOTS = ["احمد", "محمد", "حسین", "رضا", "کریم", "موسو", "
 SUFFIXES = ["ی", "ی", "ی", "پور", "زاده", "نژاد", "فر", "نیا", "راد", "منش", "وند", "کیا", "لو", "ان", "خانی", "آبادی"]
 CITIES = ["تهران", "تهران", "تهران", "اصفهان", "شیراز", "مشهد", "تبریز", "کرج"]
 NEEDS = ["کم", "متوسط", "زیاد", "", "high", "low"]
-
-
-def database(kind: str, reuse: bool = False) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if reuse and conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB_NAME}):
-            admin.dispose()
-            return PG + DB_NAME
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
-    return PG + DB_NAME
 
 
 def timed(client, path: str, runs: int = 15) -> tuple[float, float, int, int]:
@@ -257,7 +245,7 @@ def main() -> None:
     from plugins.crm.models import Lead, LeadImport
     from plugins.crm.services import lead_import, match_index
 
-    url = database(args.db, args.reuse)
+    url = database(args.db, DB_NAME, reuse=args.reuse)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tempfile.mkdtemp(), "TESTING": True})
     with app.app_context():
         migrate.upgrade(app)
@@ -346,9 +334,7 @@ def main() -> None:
         client = app.test_client()
 
         def login(who):
-            with client.session_transaction() as session:
-                session["_user_id"] = viewers[who]
-                session["_fresh"] = True
+            bench_login(client, viewers[who])
 
         pages = [
             ("admin", "board, all offices", "/crm/opportunities/board"),

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.crm_bench import database  # noqa: E402
+from bench.common import database  # noqa: E402
 
 
 def main() -> None:
