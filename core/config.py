@@ -42,6 +42,8 @@ def defaults(instance_path: str) -> dict:
         LOGIN_MAX_FAILURES=5,
         LOGIN_FAILURE_WINDOW=dt.timedelta(minutes=15),
         PAGE_SIZE=25,
+        # Customer lists count at most this many rows per page view (see `paginate`).
+        LIST_COUNT_LIMIT=1000,
         # APIFlask: JSON errors only under /api (the UI renders Persian HTML error pages).
         DOCS_FAVICON="/static/favicon.svg",
         SWAGGER_UI_CSS="/static/vendor/swagger-ui/swagger-ui.css",

@@ -40,17 +40,24 @@ def apply_sort(stmt, columns: dict, default: str):
 
 
 class Page:
-    def __init__(self, items, total, page, size):
-        self.items, self.total, self.page, self.size = items, total, page, size
+    """One page of a list. `capped`: there are more rows than `total` (counting stopped there),
+    so "next" stays open while pages come back full."""
+    def __init__(self, items, total, page, size, capped=False):
+        self.items, self.total, self.page, self.size, self.capped = items, total, page, size, capped
         self.pages = max(1, -(-total // size))
-        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.has_prev = page > 1
+        self.has_next = page < self.pages or (capped and len(items) == size)
 
 
-def paginate(stmt) -> Page:
+def paginate(stmt, count_limit: int | None = None) -> Page:
+    """`count_limit`: count at most that many rows (a list of a million rows is not counted
+    exactly on every page view; the page shows «۱٬۰۰۰+»)."""
     page, size = page_args()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counted = stmt.order_by(None) if count_limit is None else stmt.order_by(None).limit(count_limit + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    capped = count_limit is not None and total > count_limit
     items = db.session.scalars(stmt.limit(size).offset((page - 1) * size)).unique().all()
-    return Page(items, total, page, size)
+    return Page(items, min(total, count_limit) if capped else total, page, size, capped)
 
 
 def save_form(form, save, obj, redirect_to, success):

@@ -112,6 +112,25 @@ def test_team_customers_are_the_subordinates_recursively(db, org, world, as_user
     assert row_ids(as_user(org.b).get("/crm/customers/team")) == []  # nobody under B
 
 
+def test_a_long_list_is_counted_up_to_the_limit_and_pages_on(app, db, org, register, as_user, monkeypatch):
+    """Past LIST_COUNT_LIMIT the list says «۳+» and keeps "next" open while pages are full."""
+    monkeypatch.setitem(app.config, "LIST_COUNT_LIMIT", 3)
+    ids = {register(org.a).customer_id for _ in range(7)}
+    client = as_user(org.a)
+    first = client.get("/crm/customers/my", query_string={"size": 5})
+    assert "۳+ مشتری" in text(first) and "۳+ مورد" in text(first)
+    assert len(row_ids(first)) == 5
+    pager = first.get_data(as_text=True).split('aria-label="صفحه‌بندی"')[1]
+    assert "page=2" in pager and '<li class="page-item "><a class="page-link" href="/crm/customers/my?size=5&amp;page=2">بعدی' \
+        in " ".join(pager.split())
+    second = client.get("/crm/customers/my", query_string={"size": 5, "page": 2})
+    assert set(row_ids(first)) | set(row_ids(second)) == ids  # every customer reachable
+    assert len(row_ids(second)) == 2
+    # Under the limit the count is exact, as before.
+    monkeypatch.setitem(app.config, "LIST_COUNT_LIMIT", 1000)
+    assert "۷ مشتری" in text(client.get("/crm/customers/my"))
+
+
 def test_won_customers_are_hidden_from_other_reps(db, org, world, as_user):
     neg.change_status(world.a.id, "won", org.a, confirmed=True)
     cid = world.a.customer_id

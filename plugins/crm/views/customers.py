@@ -170,7 +170,7 @@ def _customer_list(which: str):
         if not can(current_user, "crm.export"):
             abort(403)
         return _export(stmt, which, fmt if fmt in FORMATS else "csv")
-    page = paginate(_with_row_data(stmt))
+    page = paginate(_with_row_data(stmt), count_limit=current_app.config["LIST_COUNT_LIMIT"])
     return render_template("crm/customers.html", which=which, title=LISTS[which], page=page,
                            filters=filters, sort=filters["sort"], now=utcnow(), today=today_tehran(),
                            statuses=[(s, STATUS_LABELS[s]) for s in
