@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, MetaData, event, text
+from sqlalchemy import JSON, BigInteger, DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -89,3 +89,35 @@ def insert_ignore(model):
     that may be created by two transactions at once, or written twice by a retried job."""
     from sqlalchemy.dialects import postgresql, sqlite
     return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+def bulk_insert(table, rows: list[dict], returning_ids: bool = False) -> list[int]:
+    """Insert many rows (dicts with the same keys, JSON columns as Python objects) in the
+    current transaction, fast: PostgreSQL `COPY` (ids drawn from the table's sequence first
+    when wanted), SQLite `executemany` in process. An INSERT … VALUES of thousands of rows costs
+    more to build and parse than to run. Returns the ids, in the order of `rows`."""
+    import json
+
+    if not rows:
+        return []
+    columns = list(dict.fromkeys(k for row in rows for k in row))  # a key a row lacks is NULL
+    rows = [row if len(row) == len(columns) else {k: row.get(k) for k in columns} for row in rows]
+    if db.session.get_bind().dialect.name != "postgresql":
+        if returning_ids:
+            stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            return list(db.session.execute(stmt, rows).scalars())
+        db.session.execute(table.insert(), rows)
+        return []
+    ids: list[int] = []
+    if returning_ids:
+        ids = list(db.session.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                      {"t": table.name, "n": len(rows)}).scalars())
+        columns = ["id", *columns]
+    json_columns = {c.key for c in table.columns if isinstance(c.type, JSON)}
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for i, row in enumerate(rows):
+            values = [row[k] if k not in json_columns else json.dumps(row[k], ensure_ascii=False)
+                      for k in columns[1 if returning_ids else 0:]]
+            copy.write_row([ids[i], *values] if returning_ids else values)
+    return ids

@@ -150,3 +150,35 @@ def test_area_code_for_city(city, code):
 @pytest.mark.parametrize("city", [None, "", "کرمانش", "Tehran", "شهر ناشناخته"])
 def test_area_code_for_unknown_city(city):
     assert area_code_for(city) is None
+
+
+def _by_phonenumbers(digits: str) -> str | None:
+    """What phonenumbers.parse makes of a number (the path before the Iranian fast path)."""
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(digits, "IR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@given(st.sampled_from(["+98", "0098", "0", "00", "+", "98", ""]),
+       st.one_of(st.text("0123456789", min_size=3, max_size=12), st.from_regex(r"9[0-9]{9}", fullmatch=True),
+                 st.from_regex(r"[1-8][0-9]{9}", fullmatch=True), st.from_regex(r"9[0-9]{3,4}", fullmatch=True)))
+def test_the_iranian_fast_path_agrees_with_phonenumbers(prefix, rest):
+    """`canonical` reads `+98…`, `0098…` and `0…` without phonenumbers.parse: whatever it
+    accepts or refuses, parse would have too, and the type (mobile or not) is the same."""
+    typed = prefix + rest
+    if len(typed.lstrip("+")) < 5 or len(typed) == 8 and not typed.startswith("0"):
+        return  # too short to be a number / a bare local number (needs an area code): not this path
+    expected = _by_phonenumbers(typed if not (typed.startswith("98") and len(typed) == 12) else "+" + typed)
+    try:
+        got = canonical(typed)
+    except PhoneError:
+        got = None
+    assert got == expected
+    if got:
+        import phonenumbers
+        assert is_mobile(got) == (phonenumbers.number_type(phonenumbers.parse(got)) == phonenumbers.PhoneNumberType.MOBILE)

@@ -188,6 +188,29 @@ def test_import_csv_windows_1256_with_mapping_preview_and_report(db, org, regist
         lead_import.run(job.id, mapping, org.a)
 
 
+def test_imported_leads_leave_the_trail_a_lead_typed_by_hand_leaves(db, org):
+    """The import writes its leads set-based (`audit.insert_audited`): each still gets the
+    audit entry the session writes for a lead added through the ORM, field for field."""
+    from core.audit import acting_as, history, insert_audited
+    values, errors = leads.clean({"name": "کاوه نیک‌پور", "mobile": "09121234000", "city": "شیراز",
+                                  "need_level": "high", "channel": "import"}, "21")
+    assert not errors
+    with acting_as(org.a.id):
+        by_hand = Lead(**values, office_id=org.a.office_id, created_by_id=org.a.id)
+        db.session.add(by_hand)
+        db.session.flush()
+        [bulk_id] = insert_audited(Lead, [{**values, "office_id": org.a.office_id, "created_by_id": org.a.id}])
+    db.session.commit()
+    bulk = db.session.get(Lead, bulk_id)
+    assert (bulk.status, bulk.kind, bulk.name, bulk.mobile_e164) == ("new", "person", "کاوه نیک‌پور", "+989121234000")
+    [hand_entry], [bulk_entry] = history("crm_leads", by_hand.id), history("crm_leads", bulk_id)
+    assert (bulk_entry.action, bulk_entry.user_id) == ("insert", org.a.id)
+    moving = {"id", "created_at", "updated_at"}
+    assert {k: v for k, v in bulk_entry.changes.items() if k not in moving} == \
+        {k: v for k, v in hand_entry.changes.items() if k not in moving}
+    assert bulk_entry.changes["id"] == [None, bulk_id] and set(bulk_entry.changes) == set(hand_entry.changes)
+
+
 def test_import_xlsx_and_utf8_bom(db, org):
     wb = Workbook()
     ws = wb.active

@@ -295,7 +295,7 @@ def load_parties(customer_ids) -> list[tuple[int, PartyView]]:
     if not ids:
         return []
     if db.session.get_bind().dialect.name == "postgresql":
-        return _views(db.session.execute(_PG_PARTIES, {"ids": ids}))
+        return _views(db.session.execute(_PG_PARTIES, {"ids": match_index.pg_array(ids)}))
     cursor = db.session.connection().connection.driver_connection.cursor()
     marks = ",".join("?" * len(ids))
     rows = cursor.execute(
@@ -330,46 +330,22 @@ def find_duplicates(data: dict, office_area_code: str | None = None, limit: int 
     return rank(candidate, parties, limit)
 
 
-def find_duplicates_many(datas: list[dict], limit: int = 10) -> list[list[Match]]:
+def find_duplicates_many(datas: list[dict], limit: int = 10, index: match_index.Candidates | None = None
+                         ) -> list[list[Match]]:
     """`find_duplicates(data, limit=limit)` for each of many candidates (a file import): the
-    same answers, with PostgreSQL sent every candidate's statement in one pipeline instead of a
-    round trip each. SQLite answers in process: there are no round trips to save."""
-    bind = db.session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return [find_duplicates(data, limit=limit) for data in datas]
-    cap = int(settings.get("crm.dup_max_key_share"))
+    same answers, with the database asked a few set-based questions per call instead of one
+    statement per candidate (`match_index.Candidates`; pass one `index` to all the batches of
+    a file so that keys read once are not read again)."""
+    index = index or match_index.Candidates(int(settings.get("crm.dup_max_key_share")))
     limits = Limits.current()
     candidates = [candidate_from(data) for data in datas]
-    compiled = _PG_CHECK.compile(dialect=bind.dialect)
     pending = [i for i, c in enumerate(candidates) if not c.empty]
-    params = []
-    for i in pending:
-        c = candidates[i]
-        keys = query_keys(c.name, c.organisation, c.city, list(c.phones), c.national_id,
-                          [c.address] if c.address else [])
-        bound = compiled.construct_params(match_index.pg_params(keys, cap, CANDIDATES + 1))
-        params.append({k: _pg_array(v) if isinstance(v, list) else v for k, v in bound.items()})
-    rows: list[list] = []
-    if params:
-        cursor = db.session.connection().connection.driver_connection.cursor()
-        cursor.executemany(compiled.string, params, returning=True)
-        while True:
-            rows.append(cursor.fetchall())
-            if not cursor.nextset():
-                break
-        cursor.close()
+    found = index.many([query_keys(c.name, c.organisation, c.city, list(c.phones), c.national_id,
+                                   [c.address] if c.address else []) for c in (candidates[i] for i in pending)],
+                       CANDIDATES + 1)
+    parties = dict(load_parties({cid for row in found for cid, _weight in row}))
     out: list[list[Match]] = [[] for _ in candidates]
-    for i, found in zip(pending, rows):
-        out[i] = rank(candidates[i], _views(found)[:CANDIDATES], limit, limits)
+    for i, row in zip(pending, found):
+        views = [(cid, parties[cid]) for cid, _weight in row if cid in parties][:CANDIDATES]
+        out[i] = rank(candidates[i], views, limit, limits)
     return out
-
-
-def _pg_array(items: list) -> str:
-    """A list as PostgreSQL's array literal (the statement casts it): psycopg's own list
-    adaptation, in pure Python, costs more than the query at a few hundred keys a candidate."""
-    if not items or not isinstance(items[0], str):
-        return "{" + ",".join(str(int(x)) for x in items) + "}"
-    joined = "\x00".join(items)
-    if "\\" in joined or '"' in joined:
-        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
-    return '{"' + joined.replace("\x00", '","') + '"}'

@@ -14,10 +14,13 @@ import uuid
 
 from flask import current_app
 
+from core import settings
+from core.audit import insert_audited
 from core.db import db
 from core.validation import ValidationError
 from plugins.crm.models import Lead, LeadImport, ListItem
 from plugins.crm.services import leads as lead_service
+from plugins.crm.services import match_index
 
 FIELDS = {"name": "نام", "organisation": "سازمان", "mobile": "تلفن همراه", "phone": "تلفن", "email": "ایمیل",
           "city": "شهر", "notes": "یادداشت", "need_level": "سطح نیاز", "category": "دسته‌بندی",
@@ -201,9 +204,9 @@ def _row_data(row: list[str], mapping: dict[str, int], categories: dict[str, int
 
 
 def _is_landline(number: str, city: str) -> bool:
-    from core.phones import PhoneError, area_code_for
+    from core.phones import PhoneError, area_code_for, canonical, is_mobile
     try:
-        return not lead_service._is_mobile(lead_service._canonical(number, area_code_for(city)))
+        return not is_mobile(canonical(number, area_code_for(city)))
     except PhoneError:
         return False
 
@@ -240,9 +243,10 @@ def evaluate(job: LeadImport, mapping: dict, actor, limit: int | None = None) ->
     # Duplicates against customers and open leads, for the rows still valid: in batches, a few
     # set-based queries per batch instead of three per row (the answers of `lead_duplicates`).
     pending = [r for r in out if r["values"] is not None]
+    index = match_index.Candidates(int(settings.get("crm.dup_max_key_share")))
     for start in range(0, len(pending), DUPLICATE_BATCH):
         batch = pending[start:start + DUPLICATE_BATCH]
-        for r, found in zip(batch, lead_service.lead_duplicates_many([r["values"] for r in batch])):
+        for r, found in zip(batch, lead_service.lead_duplicates_many([r["values"] for r in batch], index)):
             if found["customers"]:
                 r["errors"].append(f"احتمالاً همان مشتری موجود است (شمارهٔ {found['customers'][0].customer_id}).")
             elif found["leads"]:
@@ -261,10 +265,8 @@ def run(job_id: int, mapping: dict, actor) -> LeadImport:
         raise ValidationError("این فایل پیش‌تر وارد شده است.")
     results = evaluate(job, mapping, actor)
     good = [r["values"] for r in results if r["values"]]
-    for chunk in range(0, len(good), 2000):  # ORM objects: the audit trail records each lead
-        db.session.add_all([Lead(**{**v, "channel": "import"}, office_id=actor.office_id, created_by_id=actor.id,
-                                 import_id=job.id) for v in good[chunk:chunk + 2000]])
-        db.session.flush()
+    insert_audited(Lead, [{**v, "channel": "import", "office_id": actor.office_id, "created_by_id": actor.id,
+                           "import_id": job.id} for v in good])
     job.status, job.imported = "imported", len(good)
     job.mapping = {k: int(v) for k, v in check_mapping(mapping, 10 ** 6).items()}
     job.errors = [{"line": r["line"], "errors": r["errors"], "data": r["data"]} for r in results if r["errors"]]

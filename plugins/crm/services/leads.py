@@ -7,7 +7,6 @@ registration) and against open leads (same phone or same cleaned name in the sam
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -29,18 +28,6 @@ LISTS = {"queue": "صف سرنخ‌ها", "my": "سرنخ‌های من", "all":
 # Channels a person types in by hand; web_form, import and api are set by those channels.
 MANUAL_CHANNELS = ("manual", "phone", "exhibition", "referral", "campaign")
 WEB_FORM_FIELDS = {"name": "name", "mobile": "mobile", "email": "email", "city": "city", "message": "notes"}
-
-
-@lru_cache(maxsize=4096)
-def _canonical(raw: str, area_code: str | None) -> str:
-    """`canonical`, remembered: an import reads each number up to three times (is it a
-    landline in the mobile column, the lead's own fields, the duplicate check)."""
-    return canonical(raw, area_code)
-
-
-@lru_cache(maxsize=4096)
-def _is_mobile(e164: str) -> bool:
-    return is_mobile(e164)
 
 
 class RateLimited(Exception):
@@ -75,8 +62,8 @@ def clean(data: dict, area_code: str | None = None) -> tuple[dict, dict]:
         values[field], values[f"{field}_e164"] = raw, None
         if raw:
             try:
-                e164 = _canonical(raw, area)
-                if field == "mobile" and not _is_mobile(e164):
+                e164 = canonical(raw, area)
+                if field == "mobile" and not is_mobile(e164):
                     c.fail(field, "این شماره، تلفن همراه نیست.")
                 values[f"{field}_e164"] = e164
             except PhoneError as exc:
@@ -118,15 +105,15 @@ def lead_duplicates(values: dict, exclude_id: int | None = None) -> dict:
     return {"customers": customers, "leads": leads}
 
 
-def lead_duplicates_many(values_list: list[dict]) -> list[dict]:
+def lead_duplicates_many(values_list: list[dict], index=None) -> list[dict]:
     """`lead_duplicates` for many leads at once (the file import): the same answers, as
     {"customers": [Match], "leads": [lead id]} per lead, with the database asked a few
     set-based questions instead of three per lead. Open leads: every phone and every cleaned
-    name of the batch in one query each; customers: `find_duplicates`' own statement for each
-    lead, sent in one pipeline on PostgreSQL (no round trip per lead), scored by `rank`."""
+    name of the batch in one query each; customers: `find_duplicates_many` (`index`, a
+    `match_index.Candidates`, keeps what it read for the file's next batches)."""
     if not values_list:
         return []
-    customers = find_duplicates_many([_as_candidate(v) for v in values_list], limit=5)
+    customers = find_duplicates_many([_as_candidate(v) for v in values_list], limit=5, index=index)
     by_phone: dict[str, set[int]] = {}
     by_key: dict[str, list[tuple[int, str]]] = {}
     e164s = sorted({v[f] for v in values_list for f in ("mobile_e164", "phone_e164") if v.get(f)})

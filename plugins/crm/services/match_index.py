@@ -130,7 +130,7 @@ k AS (
     SELECT q.key, q.mask, q.words, c.n, q.mask = 0 AS exact
     FROM q JOIN crm_match_key_counts c ON c.key = q.key WHERE c.n > 0),
 r AS (
-    SELECT *, SUM(CASE WHEN exact THEN 0 ELSE n END) OVER (ORDER BY exact DESC, n, key) AS run
+    SELECT *, SUM(CASE WHEN exact THEN 0 ELSE n END) OVER (ORDER BY exact DESC, n, key COLLATE "C") AS run
     FROM k WHERE exact OR n <= :cap),
 h AS (
     SELECT m.customer_id, r.mask,
@@ -175,36 +175,102 @@ def candidates(keys, max_key_count: int, limit: int = 40) -> list[tuple[int, flo
     rows. A key weighs its strength × (1 + ln(max_key_count / n)); a customer scores,
     for each group of words, its best key in that group — so ten keys of one rare word
     count once, and a pair of words in the same city counts for both. PostgreSQL does it in
-    one statement; SQLite (in process, no round trips) in two."""
+    one statement; SQLite (in process, no round trips) through `Candidates`."""
     if not keys:
         return []
     keys = _lookup(keys)
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(_PG_CANDIDATES, pg_params(keys, max_key_count, limit)).all()
         return [(r[0], float(r[1])) for r in rows]
-    # SQLite: the driver's cursor directly — SQLAlchemy's handling of a few hundred bound
-    # values costs more than the query.
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    names = list(keys)
-    counts: dict[str, int] = {}
-    for i in range(0, len(names), 500):
-        part = names[i:i + 500]
-        counts.update(cursor.execute(
-            f"SELECT key, n FROM crm_match_key_counts WHERE key IN ({','.join('?' * len(part))}) AND n > 0", part))
-    chosen = [(k, 0, EXACT_WEIGHT) for k in counts if keys[k] == 0]
-    budget = POSTINGS_BUDGET
-    for n, key in sorted((n, k) for k, n in counts.items() if keys[k] != 0 and n <= max_key_count):
-        if n > budget:
-            break
-        chosen.append((key, keys[key], _strength(keys, key) * (1.0 + math.log(max_key_count / n))))
-        budget -= n
-    if not chosen:
-        return []
-    params = [x for item in chosen for x in item]
-    rows = cursor.execute(
-        f"WITH v(key, mask, w) AS (VALUES {', '.join(['(?, ?, ?)'] * len(chosen))}), "
-        "h AS (SELECT m.customer_id, v.mask, MAX(v.w) AS w FROM v JOIN crm_match_keys m ON m.key = v.key "
-        "GROUP BY m.customer_id, v.mask) "
-        "SELECT customer_id, SUM(w) AS w FROM h GROUP BY customer_id ORDER BY w DESC, customer_id LIMIT ?",
-        params + [limit]).fetchall()
-    return [(r[0], float(r[1])) for r in rows]
+    return Candidates(max_key_count).many([keys], limit)[0]
+
+
+class Candidates:
+    """`candidates` for many checks (a file import), the same answers with the database asked
+    two questions per batch instead of one statement per check: the counts of every key of
+    the batch, then the postings of the keys chosen; the weights are added up here. Counts
+    and postings are kept between batches (the index does not change while a file is
+    checked), up to `KEEP` keys of each."""
+
+    KEEP = 400_000
+
+    def __init__(self, max_key_count: int):
+        self.cap = max_key_count
+        self.counts: dict[str, int] = {}
+        self.postings: dict[str, list[int]] = {}
+        self.pg = db.session.get_bind().dialect.name == "postgresql"
+
+    def many(self, key_sets: list, limit: int) -> list[list[tuple[int, float]]]:
+        lookups = [_lookup(keys) if keys else {} for keys in key_sets]
+        self._load(self.counts, {k for keys in lookups for k in keys}, self._COUNTS, 0)
+        chosen = [self._choose(keys) for keys in lookups]
+        self._load(self.postings, {k for row in chosen for k, _mask, _w in row}, self._POSTINGS, None)
+        return [self._best(row, limit) for row in chosen]
+
+    def _choose(self, keys: dict) -> list[tuple[str, int, float]]:
+        """(key, mask, weight) of the keys used, as `PG_CANDIDATES_SQL` picks them."""
+        counts = self.counts
+        present = [(counts[k], k) for k in keys if counts[k] > 0]
+        chosen = [(k, 0, EXACT_WEIGHT) for _n, k in present if keys[k] == 0]
+        budget = POSTINGS_BUDGET
+        for n, key in sorted(x for x in present if keys[x[1]] != 0 and x[0] <= self.cap):
+            if n > budget:
+                break
+            # Strength in thousandths of a word, as the statement gets it (the same weights).
+            chosen.append((key, keys[key], round(1000 * _strength(keys, key)) / 1000 * (1.0 + math.log(self.cap / n))))
+            budget -= n
+        return chosen
+
+    def _best(self, chosen, limit: int) -> list[tuple[int, float]]:
+        best: dict[tuple[int, int], float] = {}
+        for key, mask, weight in chosen:
+            for cid in self.postings[key]:
+                if best.get((cid, mask), -1.0) < weight:
+                    best[(cid, mask)] = weight
+        totals: dict[int, float] = {}
+        for (cid, _mask), weight in best.items():
+            totals[cid] = totals.get(cid, 0.0) + weight
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+    # PostgreSQL: one index probe per key (LATERAL … OFFSET 0 keeps the planner from hashing
+    # the whole table: tens of thousands of keys, nearly all absent, are probed in ~70 ms).
+    _COUNTS = ("SELECT q.key, c.n FROM unnest(CAST(:keys AS text[])) AS q(key) CROSS JOIN LATERAL "
+               "(SELECT n FROM crm_match_key_counts c WHERE c.key = q.key OFFSET 0) c",
+               "SELECT key, n FROM crm_match_key_counts WHERE key IN ({marks})")
+    _POSTINGS = ("SELECT q.key, m.customer_id FROM unnest(CAST(:keys AS text[])) AS q(key) CROSS JOIN LATERAL "
+                 "(SELECT customer_id FROM crm_match_keys m WHERE m.key = q.key OFFSET 0) m",
+                 "SELECT key, customer_id FROM crm_match_keys WHERE key IN ({marks})")
+
+    def _load(self, cache: dict, wanted: set[str], sql: tuple[str, str], absent) -> None:
+        """Read what `cache` lacks of `wanted` (a count, absent 0; postings, absent none)."""
+        if len(cache) + len(wanted) > self.KEEP:
+            cache.clear()
+        missing = sorted(k for k in wanted if k not in cache)
+        if not missing:
+            return
+        for key in missing:
+            cache[key] = [] if absent is None else absent
+        if self.pg:
+            rows = db.session.execute(text(sql[0]), {"keys": pg_array(missing)}).tuples().all()
+        else:
+            cursor = db.session.connection().connection.driver_connection.cursor()
+            rows = []
+            for i in range(0, len(missing), 500):
+                part = missing[i:i + 500]
+                rows += cursor.execute(sql[1].format(marks=",".join("?" * len(part))), part).fetchall()
+        if absent is None:
+            for key, value in rows:
+                cache[key].append(value)
+        else:
+            cache.update(rows)
+
+
+def pg_array(items: list) -> str:
+    """A list as PostgreSQL's array literal (the statement casts it): psycopg's own list
+    adaptation, in pure Python, costs more than the query at tens of thousands of keys."""
+    if not items or not isinstance(items[0], str):
+        return "{" + ",".join(str(int(x)) for x in items) + "}"
+    joined = "\x00".join(items)
+    if "\\" in joined or '"' in joined:
+        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
+    return '{"' + joined.replace("\x00", '","') + '"}'

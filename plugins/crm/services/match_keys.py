@@ -63,6 +63,11 @@ def name_tokens(name: str | None) -> list[str]:
     """Normalised tokens of a name without titles, legal forms or punctuation; a half-space
     keeps a word whole («رسول‌نژاد» = «رسولنژاد») and detached prefixes and suffixes are
     joined back («فروشگاه های» → «فروشگاههای»)."""
+    return list(_name_tokens(name or ""))
+
+
+@lru_cache(maxsize=65536)  # a check reads one name's tokens several times
+def _name_tokens(name: str) -> tuple[str, ...]:
     words = _NON_WORD.sub(" ", normalize((name or "").replace("\u200c", ""))).split()
     joined: list[str] = []
     named = False  # a word of the name itself (not a title) came before the last one
@@ -74,7 +79,7 @@ def name_tokens(name: str | None) -> list[str]:
         else:
             named = named or bool(joined) and joined[-1] not in IGNORED
             joined.append(word)
-    return [w for w in joined if w not in IGNORED and (len(w) > 1 or w.isdigit())]
+    return tuple(w for w in joined if w not in IGNORED and (len(w) > 1 or w.isdigit()))
 
 
 @lru_cache(maxsize=200_000)
@@ -162,27 +167,40 @@ def _near(skel: str, extra: int = 0) -> float:
 MIN_JOINED_TYPO = 6
 
 
+@lru_cache(maxsize=200_000)
+def _token_query_keys(token: str) -> tuple[tuple[str, float], ...]:
+    """(key, share of the word it explains) of the look-ups that depend on one token alone:
+    its stored keys, and for its skeleton one letter more or less, or written as two words."""
+    skel = skeleton(token)
+    out = [(key, 1.0 if key[0] != "d" else _near(skel)) for key in _token_keys(token)]
+    if len(skel) >= 2:
+        out += [("d:" + skel, _near(skel, 1)), ("j:" + skel, 1.0)]  # the other side: a letter more; two words
+        out += [("s:" + d, _near(skel)) for d in _deletions(skel)]   # this side has a letter more
+    return tuple(out)
+
+
 def name_query_keys(name: str | None, city: str | None = None, offset: int = 0) -> QueryKeys:
     """The keys a check looks up for a name — the stored keys of the same name plus their
     neighbourhood (see the module docstring) — each with the words it stands for, as a bit
     mask (word i is bit `offset + i`), and its strength (`QueryKeys`): a customer is ranked by
-    how much of the name its keys explain, not by how many keys of one rare word it shares."""
+    how much of the name its keys explain, not by how many keys of one rare word it shares.
+    (A file import asks this for every row: the per-word look-ups are remembered per token
+    and `QueryKeys.add` is written out in the loops.)"""
     tokens = name_tokens(name)[:MAX_WORDS]
     out = QueryKeys()
     add = out.add
+    strength = out.strength
 
     skels = [skeleton(t) for t in tokens]
     own: dict[str, int] = {}               # skeleton -> the words it stands for
     for i, (token, skel) in enumerate(zip(tokens, skels)):
         bit = 1 << (offset + i)
-        for key in _token_keys(token):
-            add(key, bit, 1.0 if key[0] != "d" else _near(skel))
+        for key, share in _token_query_keys(token):  # add(key, bit, share), one bit: strength = share
+            out[key] = out.get(key, 0) | bit
+            if strength.get(key, 0.0) < share:
+                strength[key] = share
         if len(skel) >= 2:
             own[skel] = own.get(skel, 0) | bit
-            add("d:" + skel, bit, _near(skel, 1))  # the other side has one letter more
-            add("j:" + skel, bit)                  # the other side wrote it as two words
-            for d in _deletions(skel):
-                add("s:" + d, bit, _near(skel))    # this side has one letter more
     # Short names need every variant; in a longer one a typo or a split leaves other words
     # and pairs intact, and the variants would only add look-ups.
     short = len(own) <= 3
@@ -194,9 +212,12 @@ def name_query_keys(name: str | None, city: str | None = None, offset: int = 0) 
         for key in ("j:" + skel, "s:" + skel, "d:" + skel):
             add(key, bits)
         if short and len(skel) >= MIN_JOINED_TYPO:
+            near = 2 * _near(skel)  # the strength of two words, each explained but a letter
             for d in _deletions(skel):
-                add("s:" + d, bits, _near(skel))
-                add("d:" + d, bits, _near(skel))
+                for key in ("s:" + d, "d:" + d):
+                    out[key] = out.get(key, 0) | bits
+                    if strength.get(key, 0.0) < near:
+                        strength[key] = near
     if short:
         for skel, mask in own.items():     # ...or one word as two: its halves
             for i in range(3, len(skel) - 2):
@@ -205,15 +226,25 @@ def name_query_keys(name: str | None, city: str | None = None, offset: int = 0) 
                         variants[half] = (mask, len(half) / len(skel))
     city_key = _city_key(city)
     for a, mask_a in own.items():
+        count_a = mask_a.bit_count()
         for b, (mask_b, share_b) in variants.items():
             if a != b:
                 # the pair explains all of a and share_b of b
-                share = (mask_a.bit_count() + share_b * mask_b.bit_count()) / (mask_a | mask_b).bit_count()
-                add(_pair(city_key, a, b), mask_a | mask_b, min(1.0, share))
+                mask = mask_a | mask_b
+                words = mask.bit_count()
+                share = min(1.0, (count_a + share_b * mask_b.bit_count()) / words)
+                key = f"c:{city_key}:{a}|{b}" if a < b else f"c:{city_key}:{b}|{a}"
+                out[key] = out.get(key, 0) | mask
+                if strength.get(key, 0.0) < words * share:
+                    strength[key] = words * share
     if len(own) == 2:                      # two words: the one pair a typo would break
         mask = sum(own.values())
+        near = mask.bit_count() * _near("".join(own))
         for x, y in _pair_deletions(*own):
-            add(_pair(city_key, x, y), mask, _near("".join(own)))
+            key = _pair(city_key, x, y)
+            out[key] = out.get(key, 0) | mask
+            if strength.get(key, 0.0) < near:
+                strength[key] = near
     return out
 
 
@@ -285,6 +316,7 @@ def query_keys(name: str, organisation: str, city: str, phones_e164, national_id
     return keys
 
 
+@lru_cache(maxsize=65536)
 def comparable_name(name: str | None) -> str:
     """The cleaned name as one string for rapidfuzz: tokens sorted, so order never matters."""
     return " ".join(sorted(name_tokens(name)))
