@@ -90,7 +90,7 @@ def main() -> None:
         ("manager", "subordinates' customers", "/crm/customers/team"),
         ("admin", "all customers (all offices)", "/crm/customers"),
         ("admin", "report 1: user negotiation status (this month)", "/crm/reports/status"),
-        ("admin", "report 1: a whole year", "/crm/reports/status?from=1404/01/01&to=1404/12/29"),
+        ("admin", "report 1: a whole year", "/crm/reports/status?start=1404/01/01&end=1404/12/29"),
         ("manager", "report 1 (manager)", "/crm/reports/status"),
     ]
     print("| page | viewer | median ms | p95 ms | status |")

@@ -105,6 +105,9 @@ def build(customers: int, negotiations: int, reps: int = 200, offices: int = 10,
     db.session.execute(text("UPDATE crm_customers SET current_negotiation_id = latest.id "
                             "FROM (SELECT customer_id, MAX(id) AS id FROM crm_negotiations GROUP BY customer_id) "
                             "AS latest WHERE latest.customer_id = crm_customers.id"))
+    # What `negotiations.sync_last_activity` keeps on each customer, set-based here.
+    db.session.execute(text("UPDATE crm_customers SET last_activity_at = COALESCE(n.last_entry_at, n.window_start) "
+                            "FROM crm_negotiations AS n WHERE n.id = crm_customers.current_negotiation_id"))
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         for table in ("parties", "party_phones", "crm_customers", "crm_negotiations", "crm_points"):

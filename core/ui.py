@@ -16,12 +16,14 @@ import re
 from core import jalali
 from core.access import can
 from core.i18n import ENDONYMS, current_language, localized_digits, text_direction, uses_persian_digits
+from core.persian import to_persian_digits
 
 
 def _grouped(value: int) -> str:
     """`۱۲٬۵۰۰٬۰۰۰` with the Persian thousands separator, `12,500,000` in other languages."""
     text = f"{int(value):,}"
-    return localized_digits(text.replace(",", "٬")) if uses_persian_digits() else text
+    # One language lookup per number (a report of 200 rows formats 2,000 of them).
+    return to_persian_digits(text.replace(",", "٬")) if uses_persian_digits() else text
 
 
 def money(value, unit: str | None = None) -> str:

@@ -38,16 +38,20 @@ class Negotiation(TimestampMixin, Base):
         Index("uq_crm_negotiations_open_customer", "customer_id", unique=True,
               sqlite_where=text("status = 'negotiating'"), postgresql_where=text("status = 'negotiating'")),
         # A rep's negotiations; covering the visibility filter (owner, office, effective status) and
-        # the id the dashboard joins points and cards on (crm_0008).
-        Index("ix_crm_negotiations_owner_status", "owner_id", "status", "office_id", "window_end", "id"),
+        # the id the dashboard joins points and cards on (crm_0008); with the start third, report 1
+        # counts per owner and status over a range in index order, no sort (SQLite) (crm_0009).
+        Index("ix_crm_negotiations_owner_status", "owner_id", "status", "window_start", "office_id", "window_end",
+              "id"),
         Index("ix_crm_negotiations_status_window", "status", "window_end"),
         # Report 1 and the dashboard: negotiations started in a range, with every column their
         # counts read, so PostgreSQL answers from the index alone (crm_0008).
         Index("ix_crm_negotiations_started", "window_start", "owner_id", "office_id", "status", "window_end",
               "closed_at"),
         # The dashboard's open pipeline and stale counts: only open negotiations, covering (crm_0008).
+        # The status, one value here, too: SQLite counts a query that reads it as covered only then,
+        # and otherwise prefers (status, window_end) and a table lookup per row (crm_0009).
         Index("ix_crm_negotiations_open", "window_end", "owner_id", "office_id", "window_start", "last_entry_at",
-              "forecast_close", "value", "probability", "stage_id",
+              "forecast_close", "value", "probability", "stage_id", "status",
               sqlite_where=text("status = 'negotiating'"), postgresql_where=text("status = 'negotiating'")),
         # Orders of won negotiations (the dashboard's money figures join on it) (crm_0008).
         Index("ix_crm_negotiations_status_id", "status", "owner_id", "office_id", "window_end", "id"),
@@ -129,7 +133,8 @@ class PointEntry(Base):
     in the settings when the row was written; changing the settings never rewrites the past."""
     __tablename__ = "crm_points"
     __table_args__ = (UniqueConstraint("negotiation_id", "event"),
-                      Index("ix_crm_points_user_at", "user_id", "at"),
+                      # a user's points by date, covering (report 1 for a manager's users) (crm_0009)
+                      Index("ix_crm_points_user_at", "user_id", "at", "points"),
                       # reports over all users by date; covering for the dashboard's leaderboard (crm_0008)
                       Index("ix_crm_points_at_user", "at", "user_id", "points", "negotiation_id"))
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from core.db import begin_write, db
 from core.jalali import today_tehran, utcnow
 from core.validation import Checker, ValidationError
 from plugins.crm.models import ENTRY_KINDS, Comment, LogEntry, Negotiation
-from plugins.crm.services.negotiations import NotFound, _load_for_update, materialize_expiry
+from plugins.crm.services.negotiations import NotFound, _load_for_update, materialize_expiry, sync_last_activity
 from plugins.crm.services.visibility import can_act_on, negotiation_filter
 
 
@@ -41,6 +41,7 @@ def add_entry(negotiation_id: int, data: dict, actor, commit: bool = True) -> Lo
     db.session.add(entry)
     negotiation.last_entry_at = utcnow()
     negotiation.next_contact = next_contact
+    sync_last_activity(negotiation.customer_id)
     if commit:
         db.session.commit()
     else:

@@ -12,7 +12,7 @@ from core.validation import ValidationError
 from plugins.crm.models import (Customer, DuplicatePair, DuplicateWarning, DuplicateWarningMatch, LogEntry,
                                 Merge, Negotiation)
 from plugins.crm.services import match_index
-from plugins.crm.services.negotiations import materialize_expiry
+from plugins.crm.services.negotiations import materialize_expiry, sync_last_activity
 
 
 def merge(kept_id: int, merged_id: int, actor) -> Merge:
@@ -46,6 +46,7 @@ def merge(kept_id: int, merged_id: int, actor) -> Merge:
     current = open_ones[0] if open_ones else max(negotiations, key=lambda n: n.id, default=None)
     kept.current_negotiation_id = current.id if current else None
     merged.current_negotiation_id = None
+    sync_last_activity(kept_id, merged_id)
     for field in ("category_id", "activity_id", "source_id", "marketer_id", "product_id"):
         if getattr(kept, field) is None:
             setattr(kept, field, getattr(merged, field))

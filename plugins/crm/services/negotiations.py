@@ -79,7 +79,24 @@ def open_negotiation(customer: Customer, owner: User, via: str, previous: Negoti
     customer.current_negotiation_id = negotiation.id
     record(negotiation, None, "negotiating", (actor or owner).id, points_to=owner.id, event="negotiating", at=now,
            reason={"register": "ثبت مشتری", "claim": "انتساب از لیست آزاد", "lead": "تبدیل سرنخ"}.get(via, via))
+    sync_last_activity(customer.id)
     return negotiation
+
+
+def sync_last_activity(*customer_ids: int) -> None:
+    """Copy each customer's current negotiation's last activity (`stale.last_activity`) onto
+    `Customer.last_activity_at`, which the list sorted by activity walks as an index. Every
+    service that changes a current negotiation, its last entry or its start calls this; the
+    value is read back from the negotiation, never passed in, so it cannot drift. No ids: all
+    customers (demo data, repairs)."""
+    from plugins.crm.services.stale import last_activity
+    db.session.flush()
+    current = (select(last_activity()).where(Negotiation.id == Customer.current_negotiation_id)
+               .correlate(Customer).scalar_subquery())
+    stmt = update(Customer).values(last_activity_at=current)
+    if customer_ids:
+        stmt = stmt.where(Customer.id.in_(customer_ids))
+    db.session.execute(stmt.execution_options(synchronize_session="fetch"))
 
 
 def materialize_expiry(negotiation: Negotiation) -> bool:

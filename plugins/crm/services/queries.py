@@ -2,7 +2,7 @@
 so every list, export and API endpoint filters, searches and sorts the same way."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from core.access import subordinate_ids
 from core.models.parties import Party, PartyPhone
@@ -16,7 +16,8 @@ SORTS = {
     "registered": Customer.registered_at,
     "status": Negotiation.status,
     "window": Negotiation.window_end,
-    "activity": func.coalesce(Negotiation.last_entry_at, Negotiation.window_start),
+    # The current negotiation's last activity, copied onto the customer so the sort walks an index.
+    "activity": Customer.last_activity_at,
     "next": Negotiation.next_contact,
 }
 

@@ -24,7 +24,7 @@ from core.models.parties import Party
 from core.persian import to_persian_digits
 from core.validation import ValidationError
 from plugins.crm.models import STATUSES, Card, Comment, Customer, LogEntry, Negotiation, PointEntry
-from plugins.crm.services.stale import last_activity, level_expression
+from plugins.crm.services.stale import last_activity, level_expression, stale_condition
 from plugins.crm.services.visibility import negotiation_filter
 
 EVENT_LABELS = {"negotiating": "شروع مذاکره", "cut": "قطع مذاکره", "suspended": "معلق (برداشته شد)",
@@ -154,7 +154,7 @@ def metric_condition(metric: str, start: dt.date, end: dt.date, now: dt.datetime
     if metric in STATUSES:
         return and_(started, Negotiation.effective_status == metric)
     if metric == "stale":
-        return and_(_open(now), level_expression(now).in_(("yellow", "red")))
+        return stale_condition(now)
     if metric in ("yellow", "red"):
         return _card_exists(metric, start, end)
     raise KeyError(metric)
@@ -162,7 +162,7 @@ def metric_condition(metric: str, start: dt.date, end: dt.date, now: dt.datetime
 
 def status_report(viewer, start: dt.date, end: dt.date, sort: str = "-points",
                   now: dt.datetime | None = None) -> tuple[list[StatusRow], StatusRow]:
-    """One row per user the viewer may report on, and the totals row. Four GROUP BY queries."""
+    """One row per user the viewer may report on, and the totals row. Five GROUP BY queries."""
     now = now or utcnow()
     ids = report_user_ids(viewer)
     visible = negotiation_filter(viewer)
@@ -180,20 +180,26 @@ def status_report(viewer, start: dt.date, end: dt.date, sort: str = "-points",
     for user_id, total in db.session.execute(points):
         row(user_id).points = int(total or 0)
 
-    status = Negotiation.effective_status
-    counts = select(Negotiation.owner_id, func.count(Negotiation.id),
-                    *[func.sum(case((status == s, 1), else_=0)) for s in STATUSES]).where(
-        _owner_in(Negotiation.owner_id, ids), visible, Negotiation.window_start >= lo,
-        Negotiation.window_start < hi).group_by(Negotiation.owner_id)
-    for user_id, total, *by_status in db.session.execute(counts):
+    # Counted per stored status (an index in owner, status, start order serves it without a sort
+    # or a CASE per row), then the overdue `negotiating` ones moved to `expired`.
+    started = (_owner_in(Negotiation.owner_id, ids), visible, Negotiation.window_start >= lo,
+               Negotiation.window_start < hi)
+    for user_id, status, n in db.session.execute(
+            select(Negotiation.owner_id, Negotiation.status, func.count()).where(*started)
+            .group_by(Negotiation.owner_id, Negotiation.status)):
         r = row(user_id)
-        r.total = int(total)
-        for s, n in zip(STATUSES, by_status):
-            setattr(r, s, int(n or 0))
+        r.total += n
+        if status in STATUSES:
+            setattr(r, status, r[status] + n)
+    overdue = select(Negotiation.owner_id, func.count()).where(
+        *started, Negotiation.status == literal_column("'negotiating'"), Negotiation.window_end <= now)
+    for user_id, n in db.session.execute(overdue.group_by(Negotiation.owner_id)):
+        r = row(user_id)
+        r.negotiating -= n
+        r.expired += n
 
-    stale = select(Negotiation.owner_id, func.count(Negotiation.id)).where(
-        _owner_in(Negotiation.owner_id, ids), visible, _open(now),
-        level_expression(now).in_(("yellow", "red"))).group_by(Negotiation.owner_id)
+    stale = select(Negotiation.owner_id, func.count()).where(
+        _owner_in(Negotiation.owner_id, ids), visible, stale_condition(now)).group_by(Negotiation.owner_id)
     for user_id, n in db.session.execute(stale):
         row(user_id).stale = int(n)
 

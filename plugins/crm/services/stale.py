@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 
 from core.db import begin_write, db
 from core.jalali import utcnow
@@ -30,6 +30,20 @@ def level_expression(now: dt.datetime, model=Negotiation):
         (last <= now - dt.timedelta(days=yellow), "yellow"),
         (last <= now - dt.timedelta(days=watch), "watch"),
         else_="")
+
+
+def stale_condition(now: dt.datetime, model=Negotiation):
+    """Open now and at the yellow or red level: `level_expression(now).in_(("yellow", "red"))`
+    over open negotiations, written as plain ranges so the partial index of open negotiations
+    (which holds every column read here) answers it alone, without the CASE."""
+    watch, yellow, red = rules.stale_thresholds()
+    return and_(
+        # Inline, not a bound parameter: SQLite uses a partial index (WHERE status = 'negotiating')
+        # only for a query that carries the same literal.
+        model.status == literal_column("'negotiating'"),
+        model.window_end > now,
+        model.window_start <= now - dt.timedelta(days=watch),  # younger: never stale
+        last_activity(model) <= now - dt.timedelta(days=min(yellow, red)))
 
 
 def level_of(negotiation: Negotiation, now: dt.datetime | None = None) -> str:

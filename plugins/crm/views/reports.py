@@ -122,8 +122,15 @@ def report_status():
                                                      for key, label in svc.STATUS_COLUMNS.items()]
         return export_response(f"user-status-{format_date(start, 'en').replace('/', '')}-"
                                f"{format_date(end, 'en').replace('/', '')}", columns, [*rows, totals], fmt)
-    return render_template("crm/reports/status.html", form=form, start=start, end=end, **_query_dates(start, end), rows=rows,
-                           totals=totals, sort=sort, columns=svc.STATUS_COLUMNS, metrics=svc.METRICS)
+    dates = _query_dates(start, end)
+    # Each cell links to its drill-down: the URLs built once per column, not per cell (2,000
+    # url_for calls were a third of the page's time for 200 users).
+    links = {key: url_for("crm.report_points") if key == "points" else
+             url_for("crm.report_status_drilldown", metric=key) for key in svc.STATUS_COLUMNS}
+    range_query = url_for("crm.report_points", start=dates["q_start"], end=dates["q_end"]).partition("?")[2]
+    return render_template("crm/reports/status.html", form=form, start=start, end=end, **dates, rows=rows,
+                           totals=totals, sort=sort, columns=svc.STATUS_COLUMNS, metrics=svc.METRICS,
+                           links=links, range_query=range_query)
 
 
 @bp.route("/reports/status/<metric>")
