@@ -25,7 +25,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import text
 
 from core import settings
-from core.db import db
+from core.db import db, pg_array
 from core.persian import normalize, to_persian_digits
 from core.phones import PhoneError, area_code_for, canonical, is_mobile
 from plugins.crm.services import match_index
@@ -295,7 +295,7 @@ def load_parties(customer_ids) -> list[tuple[int, PartyView]]:
     if not ids:
         return []
     if db.session.get_bind().dialect.name == "postgresql":
-        return _views(db.session.execute(_PG_PARTIES, {"ids": match_index.pg_array(ids)}))
+        return _views(db.session.execute(_PG_PARTIES, {"ids": pg_array(ids)}))
     cursor = db.session.connection().connection.driver_connection.cursor()
     marks = ",".join("?" * len(ids))
     rows = cursor.execute(

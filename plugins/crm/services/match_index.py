@@ -8,7 +8,7 @@ import math
 from sqlalchemy import Index, delete, select, text, update
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from core.db import db, insert_ignore
+from core.db import db, insert_ignore, pg_array
 from core.models.parties import Party, PartyAddress, PartyPhone
 from plugins.crm.models import Customer, MatchKey, MatchKeyCount
 from plugins.crm.services.match_keys import party_keys
@@ -264,13 +264,3 @@ class Candidates:
         else:
             cache.update(rows)
 
-
-def pg_array(items: list) -> str:
-    """A list as PostgreSQL's array literal (the statement casts it): psycopg's own list
-    adaptation, in pure Python, costs more than the query at tens of thousands of keys."""
-    if not items or not isinstance(items[0], str):
-        return "{" + ",".join(str(int(x)) for x in items) + "}"
-    joined = "\x00".join(items)
-    if "\\" in joined or '"' in joined:
-        joined = joined.replace("\\", "\\\\").replace('"', '\\"')
-    return '{"' + joined.replace("\x00", '","') + '"}'
