@@ -19,7 +19,9 @@ class Lead(TimestampMixin, Base):
     __audited__ = True
     __table_args__ = (Index("ix_crm_leads_status_office", "status", "office_id"),
                       # the dashboard's lead conversion: leads created in a period, covering (crm_0008)
-                      Index("ix_crm_leads_created", "created_at", "owner_id", "office_id", "status"))
+                      Index("ix_crm_leads_created", "created_at", "owner_id", "office_id", "status"),
+                      # the web form's rate limit: this address's leads of the last hour (crm_0010)
+                      Index("ix_crm_leads_source_ip", "source_ip", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="new")
