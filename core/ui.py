@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from flask_babel import gettext as _, pgettext
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 import datetime as dt
@@ -16,14 +17,15 @@ import re
 from core import jalali
 from core.access import can
 from core.i18n import ENDONYMS, current_language, localized_digits, text_direction, uses_persian_digits
-from core.persian import to_persian_digits
+from core.persian import to_ascii_digits, to_persian_digits
 
 
-def _grouped(value: int) -> str:
+def _grouped(value: int, persian: bool | None = None) -> str:
     """`۱۲٬۵۰۰٬۰۰۰` with the Persian thousands separator, `12,500,000` in other languages."""
     text = f"{int(value):,}"
-    # One language lookup per number (a report of 200 rows formats 2,000 of them).
-    return to_persian_digits(text.replace(",", "٬")) if uses_persian_digits() else text
+    if persian is None:
+        persian = uses_persian_digits()
+    return to_persian_digits(text.replace(",", "٬")) if persian else text
 
 
 def money(value, unit: str | None = None) -> str:
@@ -34,12 +36,23 @@ def money(value, unit: str | None = None) -> str:
     return _grouped(value) + (f" {unit}" if unit else "")
 
 
-def number(value) -> str:
+def number(value, persian: bool | None = None) -> str:
+    """`persian`: the digit set when the caller knows it already (else looked up)."""
     if value is None:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
-        return _grouped(value)
-    return localized_digits(value)
+        return _grouped(value, persian)
+    if persian is None:
+        return localized_digits(value)
+    return to_persian_digits(str(value)) if persian else to_ascii_digits(str(value))
+
+
+@pass_context
+def _number_filter(context, value) -> str:
+    """`|num`, with the page's digit set looked up once per render (`persian_digits`, a context
+    processor) rather than once per number: a language lookup costs more than the formatting,
+    and report 1 for 200 users formats 2,200 numbers."""
+    return number(value, context.get("persian_digits"))
 
 
 def _digit_set() -> str:
@@ -141,7 +154,8 @@ def init_app(app):
     app.add_template_filter(jalali.relative, "jrelative")
     app.add_template_filter(localized_digits, "fa")  # Persian digits in Persian only
     app.add_template_filter(money, "money")
-    app.add_template_filter(number, "num")
+    app.add_template_filter(_number_filter, "num")
+    app.context_processor(lambda: {"persian_digits": uses_persian_digits()})
     app.add_template_filter(audit_value, "audit_value")
     app.add_template_filter(bdi, "bdi")
     app.jinja_env.globals.update(
