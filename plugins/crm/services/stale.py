@@ -37,13 +37,16 @@ def stale_condition(now: dt.datetime, model=Negotiation):
     over open negotiations, written as plain ranges so the partial index of open negotiations
     (which holds every column read here) answers it alone, without the CASE."""
     watch, yellow, red = rules.stale_thresholds()
+    # Younger than `watch` days is never stale: the last activity counts only past that age (NULL
+    # otherwise). One expression, not a separate range on the start, which SQLite would take as a
+    # range on another index lacking the last entry and look each row up in the table.
+    seasoned = case((model.window_start <= now - dt.timedelta(days=watch), last_activity(model)))
     return and_(
         # Inline, not a bound parameter: SQLite uses a partial index (WHERE status = 'negotiating')
         # only for a query that carries the same literal.
         model.status == literal_column("'negotiating'"),
         model.window_end > now,
-        model.window_start <= now - dt.timedelta(days=watch),  # younger: never stale
-        last_activity(model) <= now - dt.timedelta(days=min(yellow, red)))
+        seasoned <= now - dt.timedelta(days=min(yellow, red)))
 
 
 def level_of(negotiation: Negotiation, now: dt.datetime | None = None) -> str:
