@@ -211,6 +211,35 @@ def test_imported_leads_leave_the_trail_a_lead_typed_by_hand_leaves(db, org):
     assert bulk_entry.changes["id"] == [None, bulk_id] and set(bulk_entry.changes) == set(hand_entry.changes)
 
 
+def test_an_import_clicked_twice_imports_once(app, db, org):
+    """Two requests run the same import at once (a double click on a slow file): one writes the
+    leads, the other is refused — on SQLite and on PostgreSQL, with real connections."""
+    rows = "".join(f"مشتری شماره {i} آزمون;0912{2000000 + i:07d};تهران\n" for i in range(40))
+    job = _upload(org.a, "twice.csv", ("نام;موبایل;شهر\n" + rows).encode("utf-8"))
+    mapping = lead_import.guess_mapping(lead_import.headers(job))
+    job_id, user_id = job.id, org.a.id
+    db.session.rollback()
+    database.session.remove()
+    barrier, results = threading.Barrier(2), []
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(lead_import.run(job_id, mapping, database.session.get(User, user_id)).imported)
+            except ValidationError as exc:
+                database.session.rollback()
+                results.append(str(exc))
+            finally:
+                database.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert sorted(results, key=str) == [40, "این فایل پیش‌تر وارد شده است."], results
+    assert db.session.scalar(select(func.count(Lead.id)).where(Lead.import_id == job_id)) == 40
+
+
 def test_import_xlsx_and_utf8_bom(db, org):
     wb = Workbook()
     ws = wb.active

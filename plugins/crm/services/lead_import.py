@@ -16,7 +16,7 @@ from flask import current_app
 
 from core import settings
 from core.audit import insert_audited
-from core.db import db
+from core.db import begin_write, db
 from core.validation import ValidationError
 from plugins.crm.models import Lead, LeadImport, ListItem
 from plugins.crm.services import leads as lead_service
@@ -264,6 +264,12 @@ def run(job_id: int, mapping: dict, actor) -> LeadImport:
     if job.status == "imported":
         raise ValidationError("این فایل پیش‌تر وارد شده است.")
     results = evaluate(job, mapping, actor)
+    # Written once, however many requests run it (a double click on a slow file): the job's row
+    # is locked (SQLite: the one writer) and its status read again before anything is written.
+    begin_write()
+    job = db.session.get(LeadImport, job_id, with_for_update=True, populate_existing=True)
+    if job.status == "imported":
+        raise ValidationError("این فایل پیش‌تر وارد شده است.")
     good = [r["values"] for r in results if r["values"]]
     insert_audited(Lead, [{**v, "channel": "import", "office_id": actor.office_id, "created_by_id": actor.id,
                            "import_id": job.id} for v in good])
