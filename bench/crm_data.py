@@ -16,6 +16,7 @@ from core.models.org import Office, User
 from core.models.parties import Party, PartyPhone
 from core.persian import normalize
 from plugins.crm.models import Customer, Negotiation, PointEntry
+from plugins.crm.services.negotiations import rebuild_point_days
 
 FIRST = ["محمد", "علی", "حسین", "رضا", "مهدی", "امیر", "سعید", "فاطمه", "زهرا", "مریم", "سمیه", "نرگس"]
 LAST = ["احمدی", "محمدی", "حسینی", "رضایی", "کریمی", "موسوی", "جعفری", "صادقی", "رحیمی", "قاسمی", "نوری"]
@@ -99,6 +100,7 @@ def build(customers: int, negotiations: int, reps: int = 200, offices: int = 10,
     _bulk(Negotiation, neg_rows)
     db.session.commit()
     _bulk(PointEntry, point_rows)
+    rebuild_point_days()  # the daily sums the services keep with every ledger row
     db.session.commit()
     # Set-based: a correlated sub-select per customer runs as a scan per row on tables that have
     # not been analysed yet.

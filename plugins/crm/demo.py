@@ -82,7 +82,8 @@ def load(context: dict) -> None:
             neg.record(negotiation, "negotiating", status, owner.id, points_to=owner.id,
                        event=None if status == "suspended" else status, at=negotiation.closed_at)
     db.session.flush()
-    neg.sync_last_activity()  # the windows and entries above were back-dated by hand
+    neg.sync_last_activity()  # the windows, entries and points above were back-dated by hand
+    neg.rebuild_point_days()
     load_opportunities(context)
     load_sales(context)
 

@@ -61,6 +61,7 @@ def move_start(db, n, when, point_at=None):
     n.window_start = when
     db.session.execute(PointEntry.__table__.update().where(
         PointEntry.negotiation_id == n.id, PointEntry.event == "negotiating").values(at=point_at or when))
+    neg.rebuild_point_days()  # the ledger was rewritten by hand: derive the daily sums again
     db.session.commit()
     return n
 

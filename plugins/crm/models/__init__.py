@@ -22,6 +22,7 @@ from plugins.crm.models.log import Comment, LogEntry  # noqa: F401
 from plugins.crm.models.negotiations import (  # noqa: F401
     Card,
     Negotiation,
+    PointDay,
     PointEntry,
     StatusChange,
 )

@@ -148,6 +148,19 @@ class PointEntry(Base):
     negotiation = relationship("Negotiation")
 
 
+class PointDay(Base):
+    """Each user's points per Tehran calendar day: the ledger summed ahead, so report 1 adds up
+    a few hundred rows per user and year instead of every ledger row of the range (400,000 for
+    a year of 200 reps). Written with every ledger row (`negotiations.add_points_days`); the ledger
+    stays the truth, and `negotiations.rebuild_point_days` derives this from it again."""
+    __tablename__ = "crm_point_days"
+    # Report 1 for everyone: the days of a range, every user, covering.
+    __table_args__ = (Index("ix_crm_point_days_day", "day", "user_id", "points"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Card(Base):
     """A yellow or red card charged to a negotiation's owner for letting it go stale; at most
     one of each colour per negotiation (written by the stale sweep)."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import func, insert, literal, select, text, update
+from sqlalchemy import delete, func, insert, literal, select, text, update
 
 from core.db import begin_write, db, insert_ignore
-from core.jalali import utcnow
+from core.jalali import to_tehran, utcnow
 from core.models.org import User
 from core.validation import ValidationError
-from plugins.crm.models import POOL_STATUSES, STATUS_LABELS, Customer, Negotiation, PointEntry, StatusChange
+from plugins.crm.models import (POOL_STATUSES, STATUS_LABELS, Customer, Negotiation, PointDay, PointEntry,
+                                StatusChange)
 from plugins.crm.services import rules
 from plugins.crm.services.visibility import can_act_on
 
@@ -38,10 +39,45 @@ def record(negotiation: Negotiation, old: str | None, new: str, actor_id: int | 
     db.session.add(StatusChange(negotiation_id=negotiation.id, old_status=old, new_status=new,
                                 actor_id=actor_id, at=at, reason=reason))
     if event is not None:
-        db.session.execute(insert_ignore(PointEntry).values(
+        add_point_days(db.session.execute(insert_ignore(PointEntry).values(
             user_id=points_to, negotiation_id=negotiation.id, event=event, points=rules.points(event),
-            at=at, reason=reason).on_conflict_do_nothing())
+            at=at, reason=reason).on_conflict_do_nothing().returning(*_DAY_ROW)))
     db.session.flush()
+
+
+# What `add_point_days` needs of each ledger row written (RETURNING: only rows really inserted).
+_DAY_ROW = (PointEntry.user_id, PointEntry.points, PointEntry.at)
+
+
+def _by_day(rows) -> dict[tuple[int, dt.date], int]:
+    days: dict[tuple[int, dt.date], int] = {}
+    for user_id, points, at in rows:
+        key = (user_id, to_tehran(at).date())
+        days[key] = days.get(key, 0) + points
+    return days
+
+
+def add_point_days(rows) -> None:
+    """Add ledger rows just written, as (user_id, points, at), to `PointDay`. Every writer of the
+    ledger passes what its INSERT returned, so a row the unique (negotiation, event) refused
+    counts nowhere."""
+    days = [dict(user_id=u, day=d, points=p) for (u, d), p in _by_day(rows).items()]
+    for i in range(0, len(days), 5000):  # within both databases' limits on bound parameters
+        stmt = insert_ignore(PointDay).values(days[i:i + 5000])
+        db.session.execute(stmt.on_conflict_do_update(index_elements=["user_id", "day"],
+                                                      set_={"points": PointDay.points + stmt.excluded.points}))
+
+
+def rebuild_point_days() -> None:
+    """Derive `PointDay` from the whole ledger again: for code that rewrites ledger rows by hand
+    (the demo data back-dates them) and for repairs. Summed in memory first (one row per user
+    and day), then written with plain INSERTs."""
+    db.session.flush()
+    days = _by_day(db.session.execute(select(*_DAY_ROW).execution_options(yield_per=50_000)))
+    db.session.execute(delete(PointDay))
+    rows = [dict(user_id=u, day=d, points=p) for (u, d), p in days.items()]
+    for i in range(0, len(rows), 5000):
+        db.session.execute(insert(PointDay), rows[i:i + 5000])
 
 
 def _fire(negotiation, old, new, actor):
@@ -179,10 +215,10 @@ def claim(customer_id: int, actor: User) -> Negotiation:
     current.claimed_at = now
     if current.status == "suspended" and current.owner_id != me.id:
         # The suspended penalty lands now, on the old owner, with today's value.
-        db.session.execute(insert_ignore(PointEntry).values(
+        add_point_days(db.session.execute(insert_ignore(PointEntry).values(
             user_id=current.owner_id, negotiation_id=current.id, event="suspended",
             points=rules.points("suspended"), at=now,
-            reason=f"برداشته‌شده توسط {me.full_name}").on_conflict_do_nothing())
+            reason=f"برداشته‌شده توسط {me.full_name}").on_conflict_do_nothing().returning(*_DAY_ROW)))
     negotiation = open_negotiation(customer, me, "claim", previous=current, actor=me)
     _fire(negotiation, None, "negotiating", me)
     db.session.commit()
@@ -209,9 +245,10 @@ def sweep_expired(now: dt.datetime | None = None) -> int:
             ["negotiation_id", "old_status", "new_status", "actor_id", "at", "reason"],
             select(n.c.id, literal("negotiating"), literal("expired"), literal(None), n.c.window_end,
                    literal("پایان مهلت مذاکره")).where(n.c.id.in_(swept))))
-        db.session.execute(insert_ignore(PointEntry).from_select(
+        add_point_days(db.session.execute(insert_ignore(PointEntry).from_select(
             ["user_id", "negotiation_id", "event", "points", "at", "reason"],
             select(n.c.owner_id, n.c.id, literal("expired"), literal(rules.points("expired")), n.c.window_end,
-                   literal("پایان مهلت مذاکره")).where(n.c.id.in_(swept))).on_conflict_do_nothing())
+                   literal("پایان مهلت مذاکره")).where(n.c.id.in_(swept))).on_conflict_do_nothing()
+            .returning(*_DAY_ROW)))
     db.session.commit()
     return expired

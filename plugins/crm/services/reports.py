@@ -23,7 +23,7 @@ from core.models.org import User
 from core.models.parties import Party
 from core.persian import to_persian_digits
 from core.validation import ValidationError
-from plugins.crm.models import STATUSES, Card, Comment, Customer, LogEntry, Negotiation, PointEntry
+from plugins.crm.models import STATUSES, Card, Comment, Customer, LogEntry, Negotiation, PointDay, PointEntry
 from plugins.crm.services.stale import last_activity, level_expression, stale_condition
 from plugins.crm.services.visibility import negotiation_filter
 
@@ -175,8 +175,9 @@ def status_report(viewer, start: dt.date, end: dt.date, sort: str = "-points",
         return rows[user_id]
 
     lo, hi = bounds(start, end)
-    points = select(PointEntry.user_id, func.sum(PointEntry.points)).where(
-        _owner_in(PointEntry.user_id, ids), PointEntry.at >= lo, PointEntry.at < hi).group_by(PointEntry.user_id)
+    # The ledger summed per Tehran day ahead (`PointDay`): the range is whole Tehran days.
+    points = select(PointDay.user_id, func.sum(PointDay.points)).where(
+        _owner_in(PointDay.user_id, ids), PointDay.day >= start, PointDay.day <= end).group_by(PointDay.user_id)
     for user_id, total in db.session.execute(points):
         row(user_id).points = int(total or 0)
 
