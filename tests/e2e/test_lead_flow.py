@@ -76,3 +76,37 @@ def test_web_form_to_kanban_to_followups(live_server, page, page_log, shot, make
     shot(page, "lead-05-followups-tomorrow")
     assert page_log.page_errors == []
     assert page_log.foreign_requests(live_server.netloc) == []
+
+
+def test_file_import_sent_once_however_often_clicked(live_server, page, shot, make_user, db, tmp_path):
+    """A manager imports a CSV through the wizard. The import of a big file takes minutes: while
+    it runs, its button is disabled and says so; a second click sends nothing."""
+    office = Office(name="دفتر مرکزی تهران", city="تهران", area_code="21")
+    db.session.add(office)
+    db.session.commit()
+    make_user("boss", role="manager", office=office, first_name="مینا", last_name="رحمانی")
+    path = tmp_path / "leads.csv"
+    path.write_text("نام,موبایل,شهر\n" + "".join(f"مشتری آزمایشی {i},0912{3000000 + i:07d},تهران\n"
+                                                   for i in range(12)), encoding="utf-8-sig")
+    login(page, live_server, "boss")
+    page.goto(live_server.url + "/crm/leads/import")
+    page.locator("#file").set_input_files(str(path))
+    page.locator("#upload-submit").click()
+    page.locator("#mapping-submit").click()
+    expect(page.locator("#import-submit")).to_contain_text("۱۲")
+
+    held = []  # the import request, held back as a file of 100,000 rows would keep it waiting
+    page.route("**/run", lambda route: held.append(route))
+    # Two clicks 50 ms apart, and the button as the page shows it meanwhile, in one script (the
+    # page keeps showing the preview while the request waits; a locator would wait for the
+    # navigation to finish).
+    state = page.evaluate("""() => new Promise(done => {
+        const b = document.querySelector('#import-submit');
+        b.click();
+        setTimeout(() => { b.click(); done([b.disabled, b.textContent]); }, 50);
+    })""")
+    assert state[0] is True and "در حال ورود" in state[1], state
+    page.wait_for_timeout(500)
+    assert len(held) == 1, [r.request.url for r in held]
+    held[0].continue_()
+    expect(page.locator("#imported")).to_have_text("۱۲")

@@ -14,3 +14,29 @@
     jalaliDatepicker.startWatch(options);
   }
 })();
+
+// A form marked `data-busy="…"` may take long (a file import): once sent, its submit button is
+// disabled and says so, so a second click cannot send it again while the first is running.
+document.addEventListener('submit', function (e) {
+  var form = e.target;
+  if (!form.matches || !form.matches('form[data-busy]') || e.defaultPrevented) { return; }
+  var button = e.submitter || form.querySelector('[type=submit]');
+  if (!button) { return; }
+  setTimeout(function () {  // after the browser has taken the button's own name and value
+    button.dataset.idle = button.innerHTML;
+    button.disabled = true;
+    var spinner = document.createElement('span');
+    spinner.className = 'spinner-border spinner-border-sm ms-2';
+    spinner.setAttribute('role', 'status');
+    button.textContent = form.dataset.busy;
+    button.appendChild(spinner);
+  }, 0);
+});
+// Back to a page kept in the browser's cache: its busy buttons are ready again.
+window.addEventListener('pageshow', function (e) {
+  if (!e.persisted) { return; }
+  document.querySelectorAll('form[data-busy] [data-idle]').forEach(function (button) {
+    button.innerHTML = button.dataset.idle;
+    button.disabled = false;
+  });
+});
