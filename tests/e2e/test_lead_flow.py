@@ -78,7 +78,7 @@ def test_web_form_to_kanban_to_followups(live_server, page, page_log, shot, make
     assert page_log.foreign_requests(live_server.netloc) == []
 
 
-def test_file_import_sent_once_however_often_clicked(live_server, page, shot, make_user, db, tmp_path):
+def test_file_import_sent_once_however_often_clicked(live_server, page, make_user, db, tmp_path):
     """A manager imports a CSV through the wizard. The import of a big file takes minutes: while
     it runs, its button is disabled and says so; a second click sends nothing."""
     office = Office(name="دفتر مرکزی تهران", city="تهران", area_code="21")
