@@ -275,6 +275,13 @@ def main() -> None:
             indexed = match_index.rebuild_all()
             open_leads = seed_open_leads(args.open_leads, info["offices"])
             opportunities = open_opportunities(args.opportunities)
+            if args.db == "postgresql":
+                # What autovacuum does to a live database within a minute of bulk writes (this
+                # machine's server runs with autovacuum off): without the visibility map, every
+                # look-up in the 2 million duplicate keys reads the table too, and the import
+                # runs at a quarter of its speed.
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))
         print(f"# {args.db}: {args.customers:,} customers ({indexed:,} in the duplicate index), "
               f"{len(open_leads):,} open leads, {opportunities:,} open opportunities; "
               f"{'reused' if args.reuse else 'built'} in {time.perf_counter() - t:.0f} s")
