@@ -36,6 +36,7 @@ from plugins.finance.services.queries import (
     INVOICE_SORT,
     RECEIPT_SORT,
 )
+from plugins.finance.services.scope import invoice_condition, may_see_party
 
 finance_api = protect(APIBlueprint("finance_api", __name__, url_prefix="/finance", tag="Finance"))
 
@@ -315,8 +316,9 @@ def _sorted(stmt, columns: dict, key: str, tiebreak):
 
 
 def _party(party_id: int) -> Party:
+    """The customer, if the caller may read their books (else the same 404 as a missing one)."""
     party = db.session.get(Party, party_id)
-    if party is None:
+    if party is None or not may_see_party(current_user, party_id):
         abort(404)
     return party
 
@@ -351,8 +353,8 @@ def list_invoices(query):
     """Invoices and credit notes, newest first by default; filter by status, Jalali period of
     issue, customer (party id, or a name search) and number."""
     start, end = _period(query)
-    stmt = queries.invoices(status=query["status"], start=start, end=end, q=query["q"], party_id=query["party_id"],
-                            number=query["number"]).options(contains_eager(Invoice.party))
+    stmt = queries.invoices(current_user, status=query["status"], start=start, end=end, q=query["q"],
+                            party_id=query["party_id"], number=query["number"]).options(contains_eager(Invoice.party))
     return _page(_sorted(stmt, INVOICE_SORT, query["sort"], Invoice.id), query)
 
 
@@ -361,7 +363,8 @@ def list_invoices(query):
 @permission_required("finance.view")
 def get_invoice(invoice_id):
     """An invoice (or credit note) with its lines, the receipts that paid it, its credit note."""
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).options(selectinload(Invoice.lines)))
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, invoice_condition(current_user))
+                                .options(selectinload(Invoice.lines)))
     if invoice is None:
         abort(404)
     return _invoice_detail(invoice)
@@ -375,7 +378,7 @@ def get_invoice(invoice_id):
 @permission_required("finance.view")
 def list_receipts(query):
     start, end = _period(query)
-    stmt = queries.receipts(method=query["method"], start=start, end=end, q=query["q"], party_id=query["party_id"],
+    stmt = queries.receipts(current_user, method=query["method"], start=start, end=end, q=query["q"], party_id=query["party_id"],
                             unallocated=query["unallocated"]).options(contains_eager(Receipt.party),
                                                                       selectinload(Receipt.allocations))
     return _page(_sorted(stmt, RECEIPT_SORT, query["sort"], Receipt.id), query)
@@ -386,7 +389,7 @@ def list_receipts(query):
 @permission_required("finance.view")
 def get_receipt(receipt_id):
     receipt = db.session.get(Receipt, receipt_id)
-    if receipt is None:
+    if receipt is None or not may_see_party(current_user, receipt.party_id):
         abort(404)
     return receipt
 
@@ -405,7 +408,7 @@ def create_receipt(data):
         if data["allocations"]:
             raise ValidationError({"allocations": "یا «allocations» را بفرستید یا «auto_allocate» را، نه هر دو."})
         body["allocations"] = receipt_service.suggest_allocation(data["party_id"], data["amount"]) \
-            if db.session.get(Party, data["party_id"]) else {}
+            if may_see_party(current_user, data["party_id"]) else {}
     else:
         body["allocations"] = _allocations(data)
     body.pop("auto_allocate", None)
@@ -419,7 +422,7 @@ def create_receipt(data):
 def allocate_receipt(receipt_id, data):
     """Allocate what is left of a receipt to open invoices of the same customer."""
     receipt = db.session.get(Receipt, receipt_id)
-    if receipt is None:
+    if receipt is None or not may_see_party(current_user, receipt.party_id):
         abort(404)
     if data["auto_allocate"]:
         if data["allocations"]:
@@ -438,7 +441,7 @@ def set_cheque_status(receipt_id, data):
     """Deposit, clear or bounce a cheque; a bounce reverses the receipt and its allocations.
     A move its state does not allow (bouncing twice, clearing a bounced cheque) is a 422."""
     receipt = db.session.get(Receipt, receipt_id)
-    if receipt is None or receipt.method != "cheque":
+    if receipt is None or receipt.method != "cheque" or not may_see_party(current_user, receipt.party_id):
         abort(404)
     return receipt_service.cheque_status(receipt_id, data["status"], current_user)
 
@@ -450,7 +453,7 @@ def set_cheque_status(receipt_id, data):
 def list_cheques(query):
     """Cheques by due date, soonest first (pending ones by default)."""
     start, end = _period(query)
-    stmt = queries.cheques(query["status"], start, end, query["q"]).options(contains_eager(Receipt.party))
+    stmt = queries.cheques(current_user, query["status"], start, end, query["q"]).options(contains_eager(Receipt.party))
     return _page(stmt, query)
 
 
@@ -462,7 +465,7 @@ def list_cheques(query):
 @permission_required("finance.view")
 def list_accounts(query):
     """Customers with postings and their balance, overdue amount and ageing; largest debt first."""
-    stmt, columns = queries.accounts(query["which"], query["q"])
+    stmt, columns = queries.accounts(current_user, query["which"], query["q"])
     stmt = stmt.order_by(columns["balance"].desc(), Party.id)
     from sqlalchemy import func
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -528,7 +531,7 @@ def list_limits():
     default = int(settings.get("finance.default_credit_limit"))
     return {"default": default or None,
             "customers": [{"party_id": p.id, "name": p.name, "limit": row.limit}
-                          for row, p in db.session.execute(limits.customer_limits())],
+                          for row, p in db.session.execute(limits.customer_limits(current_user))],
             "categories": db.session.scalars(limits.category_limits()).all()}
 
 

@@ -14,6 +14,8 @@ STAFF = ("administrator", "finance")
 def register_permissions():
     return [
         Permission("finance.view", "دیدن فاکتورها، دریافت‌ها و حساب مشتریان", STAFF + ("manager", "inspector")),
+        # Without it, finance.view shows the user's own office's books (services/scope.py).
+        Permission("finance.scope_all", "دیدن امور مالی همهٔ دفترها", STAFF + ("inspector",)),
         Permission("finance.receipts", "ثبت دریافت، تخصیص و وضعیت چک", STAFF),
         Permission("finance.credit", "تعیین سقف اعتبار مشتریان", ("administrator",)),
     ]

@@ -154,3 +154,28 @@ def test_upgrading_a_database_with_data_keeps_every_row(fresh_database_url, make
             if conn.dialect.name == "sqlite":
                 assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
                 assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_finance_scope_all_goes_to_the_groups_that_kept_the_books(fresh_database_url, make_app):
+    """finance_0004: the groups that saw every office's books before keep seeing them; the sales
+    managers' group (and hand-made groups that only view) now see their own office's."""
+    from core.db import db
+    app = make_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url})
+    groups = {1: ("administrator", ["finance.view", "finance.receipts", "finance.credit"]),
+              2: ("finance", ["finance.view", "finance.receipts"]), 3: ("inspector", ["finance.view"]),
+              4: ("manager", ["finance.view"]), 5: ("", ["finance.view", "finance.receipts"]),
+              6: ("", ["finance.view"]), 7: ("sales", ["crm.customers"])}
+    with app.app_context():
+        migrate.upgrade(app, "finance@finance_0003")
+        with db.engine.begin() as conn:
+            for gid, (role, perms) in groups.items():
+                conn.execute(text("INSERT INTO groups (id, name, description, role, created_at) VALUES (:i, :n, '', :r, '2024-01-01')"),
+                             {"i": gid, "n": f"g{gid}", "r": role})
+                for perm in perms:
+                    conn.execute(text("INSERT INTO group_permissions (group_id, permission) VALUES (:i, :p)"),
+                                 {"i": gid, "p": perm})
+        migrate.upgrade(app)
+        with db.engine.connect() as conn:
+            granted = set(conn.execute(text(
+                "SELECT group_id FROM group_permissions WHERE permission = 'finance.scope_all'")).scalars())
+        assert granted == {1, 2, 3, 5}

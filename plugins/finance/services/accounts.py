@@ -79,9 +79,12 @@ def _bucket_sums(today: dt.date) -> list:
 OPEN_INVOICE = (Invoice.kind == "invoice", Invoice.credited.is_(False), Invoice.paid < Invoice.total)
 
 
-def ageing(party_id: int | None = None, today: dt.date | None = None) -> dict[str, int]:
-    """Open invoice amounts by days past due: 0–30, 31–60, 61–90, 90+ (not yet due counts as 0–30)."""
+def ageing(party_id: int | None = None, today: dt.date | None = None, within=None) -> dict[str, int]:
+    """Open invoice amounts by days past due: 0–30, 31–60, 61–90, 90+ (not yet due counts as 0–30);
+    `within`: a condition on `Invoice` (the viewer's scope, for the totals of every customer)."""
     stmt = select(*_bucket_sums(today or today_tehran())).where(*OPEN_INVOICE)
+    if within is not None:
+        stmt = stmt.where(within)
     if party_id is not None:
         stmt = stmt.where(Invoice.party_id == party_id)
     row = db.session.execute(stmt).one()

@@ -9,6 +9,7 @@ from core.db import begin_write, db
 from core.models.parties import Party
 from core.validation import Checker, ValidationError
 from plugins.finance.models import CategoryLimit, CreditLimit
+from plugins.finance.services.scope import party_condition
 
 MAX_LIMIT = 10 ** 15
 
@@ -79,8 +80,10 @@ def remove_category_limit(category_id: int, actor=None) -> None:
     db.session.commit()
 
 
-def customer_limits():
-    return select(CreditLimit, Party).join(Party, Party.id == CreditLimit.party_id).order_by(Party.search_key)
+def customer_limits(viewer):
+    """Customers' own limits, those of the customers whose books `viewer` reads."""
+    return (select(CreditLimit, Party).join(Party, Party.id == CreditLimit.party_id)
+            .where(party_condition(viewer, Party.id)).order_by(Party.search_key))
 
 
 def category_limits():

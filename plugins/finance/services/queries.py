@@ -2,8 +2,8 @@
 receipts, cheques due, customer accounts; and the customer search of the receipt form.
 
 Filters are plain arguments (already parsed: Gregorian dates for Jalali periods, Tehran days).
-Finance staff see the whole company's books: these lists have no row visibility of their own;
-the permissions `finance.view` / `finance.receipts` decide who opens them."""
+Each list takes its viewer first and shows only the rows `scope` lets them read (finance staff:
+the whole company's books; an office's manager: that office's)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,6 +16,7 @@ from core.models.parties import Party
 from core.persian import like_pattern, to_ascii_digits
 from plugins.finance.models import CHEQUE_STATUSES, Entry, Invoice, Receipt
 from plugins.finance.services.accounts import utc_bounds
+from plugins.finance.services.scope import invoice_condition, party_condition
 
 INVOICE_STATUSES = {"open": "پرداخت‌نشده", "partly_paid": "پرداخت بخشی", "paid": "تسویه‌شده",
                     "credited": "برگشت‌شده", "credit_note": "برگشت از فروش"}
@@ -50,10 +51,10 @@ def invoice_status_condition(status: str, today: dt.date | None = None):
     }.get(status)
 
 
-def invoices(status: str = "", start: dt.date | None = None, end: dt.date | None = None, q: str = "",
+def invoices(viewer, status: str = "", start: dt.date | None = None, end: dt.date | None = None, q: str = "",
              party_id: int | None = None, number: int | None = None):
     """Invoices and credit notes (with their customer joined, for sorting by name)."""
-    stmt = select(Invoice).join(Party, Party.id == Invoice.party_id)
+    stmt = select(Invoice).join(Party, Party.id == Invoice.party_id).where(invoice_condition(viewer))
     condition = invoice_status_condition(status)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -71,9 +72,9 @@ INVOICE_SORT = {"issued": Invoice.issued_at, "number": Invoice.number, "customer
                 "due": Invoice.due_date, "total": Invoice.total, "open": Invoice.total - Invoice.paid}
 
 
-def receipts(method: str = "", start: dt.date | None = None, end: dt.date | None = None, q: str = "",
+def receipts(viewer, method: str = "", start: dt.date | None = None, end: dt.date | None = None, q: str = "",
              party_id: int | None = None, unallocated: bool = False):
-    stmt = select(Receipt).join(Party, Party.id == Receipt.party_id)
+    stmt = select(Receipt).join(Party, Party.id == Receipt.party_id).where(party_condition(viewer, Receipt.party_id))
     if method:
         stmt = stmt.where(Receipt.method == method)
     if start:
@@ -95,9 +96,10 @@ RECEIPT_SORT = {"received": Receipt.received_on, "number": Receipt.number, "cust
                 "amount": Receipt.amount}
 
 
-def cheques(status: str = "pending", start: dt.date | None = None, end: dt.date | None = None, q: str = ""):
+def cheques(viewer, status: str = "pending", start: dt.date | None = None, end: dt.date | None = None, q: str = ""):
     """Received cheques by due date (Tehran days `start`..`end`), soonest first."""
-    stmt = select(Receipt).join(Party, Party.id == Receipt.party_id).where(Receipt.method == "cheque")
+    stmt = select(Receipt).join(Party, Party.id == Receipt.party_id).where(
+        Receipt.method == "cheque", party_condition(viewer, Receipt.party_id))
     if status == "pending":
         stmt = stmt.where(Receipt.cheque_status.in_(("received", "deposited")))
     elif status in CHEQUE_STATUSES:
@@ -115,7 +117,7 @@ def cheque_totals(stmt) -> tuple[int, int]:
     return int(count), int(total)
 
 
-def accounts(which: str = "open", q: str = "", today: dt.date | None = None):
+def accounts(viewer, which: str = "open", q: str = "", today: dt.date | None = None):
     """Customers with postings: `(Party, balance, overdue)` rows. `which`: open (balance not
     zero), debtors, creditors, overdue, all."""
     today = today or today_tehran()
@@ -128,7 +130,8 @@ def accounts(which: str = "open", q: str = "", today: dt.date | None = None):
     overdue_amount = func.coalesce(overdue.c.overdue, literal(0))
     stmt = (select(Party, balances.c.balance, overdue_amount.label("overdue"), balances.c.last_at)
             .join(balances, balances.c.party_id == Party.id)
-            .outerjoin(overdue, overdue.c.party_id == Party.id))
+            .outerjoin(overdue, overdue.c.party_id == Party.id)
+            .where(party_condition(viewer, Party.id)))
     if which == "open":
         stmt = stmt.where(balances.c.balance != 0)
     elif which == "debtors":
@@ -151,12 +154,12 @@ def account_totals(stmt) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def find_parties(q: str, limit: int = 20, selected: int | None = None) -> list[Party]:
+def find_parties(viewer, q: str, limit: int = 20, selected: int | None = None) -> list[Party]:
     """The receipt form's customer search: merged-away parties are not offered."""
-    stmt = select(Party).where(Party.merged_into_id.is_(None))
+    stmt = select(Party).where(Party.merged_into_id.is_(None), party_condition(viewer, Party.id))
     out = []
     if selected:
-        chosen = db.session.get(Party, selected)
+        chosen = db.session.scalar(select(Party).where(Party.id == selected, party_condition(viewer, Party.id)))
         if chosen is not None:
             out.append(chosen)
     if (q or "").strip():

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from core import settings
 from core.db import begin_write, db
 from core.jalali import TEHRAN, UTC, today_tehran
-from core.models.parties import Party
 from core.persian import to_persian_digits
 from core.validation import Checker, ValidationError
 from plugins.finance.models import CHEQUE_STATUSES, METHODS, Allocation, Entry, Invoice, Receipt
 from plugins.finance.services.accounts import fiscal_year, open_invoices
 from plugins.finance.services.invoices import next_number
+from plugins.finance.services.scope import may_see_party
 
 MAX_AMOUNT = 10 ** 15
 CHEQUE_FLOW = {"received": ("deposited", "bounced"), "deposited": ("cleared", "bounced"), "cleared": (), "bounced": ()}
@@ -87,7 +87,7 @@ def create(data: dict, actor) -> Receipt:
     if closed and received_on <= closed:
         c.fail("received_on", "این دوره بسته شده است؛ دریافت با تاریخ آن ثبت نمی‌شود.")
     wanted = _allocations(data.get("allocations") or {}, c)
-    if party_id and db.session.get(Party, party_id) is None:
+    if party_id and not may_see_party(actor, party_id):  # missing, or outside the actor's books
         c.fail("party_id", "مشتری پیدا نشد.")
     c.done()
     begin_write()
@@ -117,7 +117,7 @@ def allocate(receipt_id: int, allocations: dict, actor) -> Receipt:
         raise ValidationError({"allocations": "مبلغی برای تخصیص وارد نشده است."})
     begin_write()
     receipt = db.session.scalar(select(Receipt).where(Receipt.id == receipt_id).with_for_update())
-    if receipt is None:
+    if receipt is None or not may_see_party(actor, receipt.party_id):
         raise ValidationError("دریافت پیدا نشد.")
     if receipt.cheque_status == "bounced":
         raise ValidationError("چک برگشتی تخصیص نمی‌گیرد.")
@@ -135,7 +135,7 @@ def cheque_status(receipt_id: int, new: str, actor) -> Receipt:
         raise ValidationError("وضعیت چک معتبر نیست.")
     begin_write()
     receipt = db.session.scalar(select(Receipt).where(Receipt.id == receipt_id).with_for_update())
-    if receipt is None or receipt.method != "cheque":
+    if receipt is None or receipt.method != "cheque" or not may_see_party(actor, receipt.party_id):
         raise ValidationError("چک پیدا نشد.")
     if new not in CHEQUE_FLOW[receipt.cheque_status]:
         raise ValidationError(f"چکِ «{CHEQUE_STATUSES[receipt.cheque_status]}» را نمی‌توان «{CHEQUE_STATUSES[new]}» کرد.")

@@ -12,10 +12,11 @@ from core.db import db
 from core.exports import FORMATS, export_response
 from core.jalali import today_tehran
 from core.models.parties import Party
-from plugins.finance.models import CreditLimit, Receipt
+from plugins.finance.models import CreditLimit, Invoice, Receipt
 from plugins.finance.services import accounts, queries
 from plugins.finance.services.accounts import AGEING
 from plugins.finance.services.queries import ACCOUNT_FILTERS
+from plugins.finance.services.scope import may_see_party, party_condition
 from plugins.finance.views import bp
 from plugins.finance.views.common import AGEING_LABELS, page_rows, period_args, sort_by, year_start
 
@@ -28,13 +29,13 @@ def accounts_list():
     which = request.args.get("which", "open")
     which = which if which in ACCOUNT_FILTERS else "open"
     q = request.args.get("q", "").strip()[:100]
-    base, sort_columns = queries.accounts(which, q)
+    base, sort_columns = queries.accounts(current_user, which, q)
     stmt, sort = sort_by(base, sort_columns, "-balance")
     stmt = stmt.order_by(Party.id)
     fmt = request.args.get("export")
     if fmt:
         rows = db.session.execute(stmt).all()
-        ageing = accounts.ageing_by_party(None)
+        ageing = accounts.ageing_by_party([row[0].id for row in rows])
         columns = [("مشتری", lambda r: r[0].name), ("کد ملی / شناسه", lambda r: r[0].national_id or ""),
                    ("شهر", lambda r: r[0].city), ("مانده (ریال؛ مثبت بدهکار)", lambda r: int(r[1])),
                    ("سررسیدگذشته (ریال)", lambda r: int(r[2]))]
@@ -45,13 +46,14 @@ def accounts_list():
     page = page_rows(stmt)
     ageing = accounts.ageing_by_party([row[0].id for row in page.items])
     count, owed, held = queries.account_totals(base)
+    totals_all = accounts.ageing(within=party_condition(current_user, Invoice.party_id))
     return render_template("finance/accounts.html", page=page, ageing=ageing, which=which, q=q, sort=sort,
-                           totals_all=accounts.ageing(), count=count, owed=owed, held=held)
+                           totals_all=totals_all, count=count, owed=owed, held=held)
 
 
 def _statement_context(party_id: int, errors: list[str]) -> dict:
     party = db.session.get(Party, party_id)
-    if party is None:
+    if party is None or not may_see_party(current_user, party_id):
         abort(404)
     today = today_tehran()
     start, end = period_args(errors, default_start=year_start(today), default_end=today)

@@ -33,7 +33,7 @@ def cheques():
     status = request.args.get("status", "pending")
     filters = dict(status=status if status in CHEQUE_FILTERS else "pending", start=start, end=end,
                    q=request.args.get("q", "").strip()[:100])
-    stmt = queries.cheques(**filters).options(contains_eager(Receipt.party))
+    stmt = queries.cheques(current_user, **filters).options(contains_eager(Receipt.party))
     fmt = request.args.get("export")
     if fmt:
         columns = [
@@ -44,7 +44,7 @@ def cheques():
         ]
         return export_response("finance-cheques", columns, db.session.scalars(stmt).unique().all(),
                                fmt if fmt in FORMATS else "csv")
-    count, total = queries.cheque_totals(queries.cheques(**filters))
+    count, total = queries.cheque_totals(queries.cheques(current_user, **filters))
     return render_template("finance/cheques.html", page=paginate(stmt), filters=filters, errors=errors,
                            count=count, total=total, today=today_tehran(),
                            start_text=request.args.get("from", ""), end_text=request.args.get("to", ""))

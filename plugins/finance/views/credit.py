@@ -29,8 +29,8 @@ def _render(customer_form: CustomerLimitForm, category_form: CategoryLimitForm, 
     party_id = customer_form.party_id.data
     return render_template(
         "finance/credit.html", customer_form=customer_form, category_form=category_form, loose=loose,
-        parties=queries.find_parties("", selected=party_id),
-        customer_rows=db.session.execute(limits.customer_limits()).all(),
+        parties=queries.find_parties(current_user, "", selected=party_id),
+        customer_rows=db.session.execute(limits.customer_limits(current_user)).all(),
         category_rows=db.session.scalars(limits.category_limits()).all(),
         default_limit=int(settings.get("finance.default_credit_limit"))), status
 

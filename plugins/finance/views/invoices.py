@@ -4,6 +4,7 @@ a mistake is reversed by a credit note (cancelling the order)."""
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -15,6 +16,7 @@ from core.views.helpers import paginate
 from plugins.finance.models import Allocation, Invoice, Receipt
 from plugins.finance.services import queries
 from plugins.finance.services.queries import INVOICE_FILTERS, INVOICE_SORT, INVOICE_STATUSES
+from plugins.finance.services.scope import invoice_condition, may_see_party
 from plugins.finance.views import bp
 from plugins.finance.views.common import int_arg, period_args, sort_by
 
@@ -32,7 +34,7 @@ def invoices():
     filters = dict(status=status if status in INVOICE_FILTERS else "", start=start, end=end,
                    q=request.args.get("q", "").strip()[:100], party_id=int_arg(request.args.get("party")),
                    number=int_arg(request.args.get("number")))
-    base = queries.invoices(**filters).options(contains_eager(Invoice.party))
+    base = queries.invoices(current_user, **filters).options(contains_eager(Invoice.party))
     stmt, sort = sort_by(base, INVOICE_SORT, "-issued")
     stmt = stmt.order_by(Invoice.id.desc())
     fmt = request.args.get("export")
@@ -58,14 +60,15 @@ def invoices():
         func.coalesce(func.sum(case(((matched.c.kind == "invoice") & matched.c.credited.is_(False),
                                      matched.c.total - matched.c.paid), else_=0)), 0),
         func.coalesce(func.sum(case((matched.c.kind == "credit_note", matched.c.total), else_=0)), 0))).one()
-    filter_party = db.session.get(Party, filters["party_id"]) if filters["party_id"] else None
+    filter_party = db.session.get(Party, filters["party_id"]) \
+        if may_see_party(current_user, filters["party_id"]) else None
     return render_template("finance/invoices.html", page=page, filters=filters, sort=sort, errors=errors,
                            totals=totals, filter_party=filter_party,
                            start_text=request.args.get("from", ""), end_text=request.args.get("to", ""))
 
 
 def _invoice_or_404(invoice_id: int) -> Invoice:
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id, invoice_condition(current_user))
                                 .options(selectinload(Invoice.lines), selectinload(Invoice.party)))
     if invoice is None:
         abort(404)

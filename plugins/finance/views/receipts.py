@@ -21,6 +21,7 @@ from plugins.finance.models import CHEQUE_STATUSES, METHODS, Allocation, Invoice
 from plugins.finance.services import accounts, queries
 from plugins.finance.services import receipts as receipt_service
 from plugins.finance.services.queries import RECEIPT_SORT
+from plugins.finance.services.scope import invoice_condition, may_see_party, party_condition
 from plugins.finance.views import bp
 from plugins.finance.views.common import int_arg, period_args, sort_by
 from plugins.finance.views.forms import ReceiptForm
@@ -39,6 +40,8 @@ def _posted_allocations() -> dict[str, str]:
 
 def _allocation_context(party_id: int | None, values: dict, amount: int | None, receipt: Receipt | None = None,
                         error: str = "") -> dict:
+    if party_id and not may_see_party(current_user, party_id):
+        party_id = None  # a customer outside the viewer's books is not shown (nor said to exist)
     invoices = db.session.scalars(accounts.open_invoices(party_id).order_by(Invoice.issued_at, Invoice.id)).all() \
         if party_id else []
     return dict(alloc_party=db.session.get(Party, party_id) if party_id else None, alloc_invoices=invoices,
@@ -54,7 +57,7 @@ def party_options():
     """`<option>`s of customers matching `q` (normalised name, organisation or national ID)."""
     q = request.args.get("q", "").strip()[:100]
     selected = int_arg(request.args.get("party_id"))
-    parties = queries.find_parties(q, selected=None if q else selected)
+    parties = queries.find_parties(current_user, q, selected=None if q else selected)
     if q:
         selected = parties[0].id if len(parties) == 1 else None
     return render_template("finance/_party_options.html", parties=parties, selected=selected, searched=bool(q))
@@ -67,9 +70,7 @@ def receipt_allocations():
     receipt = None
     receipt_id = int_arg(request.args.get("receipt"))
     if receipt_id:
-        receipt = db.session.get(Receipt, receipt_id)
-        if receipt is None:
-            abort(404)
+        receipt = _receipt_or_404(receipt_id)
         party_id, amount = receipt.party_id, receipt.unallocated
     else:
         party_id, amount = int_arg(request.args.get("party_id")), _amount(request.args.get("amount"))
@@ -97,7 +98,8 @@ def receipt_new():
     if request.method == "GET":
         form.received_on.data = today_tehran()
         form.party_id.data = int_arg(request.args.get("party"))
-        invoice = db.session.get(Invoice, int_arg(request.args.get("invoice")) or 0)
+        invoice = db.session.scalar(select(Invoice).where(Invoice.id == (int_arg(request.args.get("invoice")) or 0),
+                                                          invoice_condition(current_user)))
         if invoice is not None and invoice.open_amount > 0:
             form.party_id.data = invoice.party_id
             form.amount.data = invoice.open_amount
@@ -120,7 +122,7 @@ def receipt_new():
         values = _posted_allocations()
     party_id = form.party_id.data
     return render_template("finance/receipt_new.html", form=form, loose=loose,
-                           parties=queries.find_parties("", selected=party_id),
+                           parties=queries.find_parties(current_user, "", selected=party_id),
                            **_allocation_context(party_id, values, form.amount.data, error=alloc_error))
 
 
@@ -140,7 +142,7 @@ def receipts():
     filters = dict(method=method if method in METHODS else "", start=start, end=end,
                    q=request.args.get("q", "").strip()[:100], party_id=int_arg(request.args.get("party")),
                    unallocated=request.args.get("unallocated") == "1")
-    base = queries.receipts(**filters).options(contains_eager(Receipt.party), selectinload(Receipt.allocations))
+    base = queries.receipts(current_user, **filters).options(contains_eager(Receipt.party), selectinload(Receipt.allocations))
     stmt, sort = sort_by(base, RECEIPT_SORT, "-received")
     stmt = stmt.order_by(Receipt.id.desc())
     fmt = request.args.get("export")
@@ -156,14 +158,16 @@ def receipts():
         ]
         return export_response("finance-receipts", columns, rows, fmt if fmt in FORMATS else "csv")
     page = paginate(stmt)
-    filter_party = db.session.get(Party, filters["party_id"]) if filters["party_id"] else None
+    filter_party = db.session.get(Party, filters["party_id"]) \
+        if may_see_party(current_user, filters["party_id"]) else None
     return render_template("finance/receipts.html", page=page, filters=filters, sort=sort, errors=errors,
                            filter_party=filter_party, start_text=request.args.get("from", ""),
                            end_text=request.args.get("to", ""))
 
 
 def _receipt_or_404(receipt_id: int) -> Receipt:
-    receipt = db.session.scalar(select(Receipt).where(Receipt.id == receipt_id)
+    receipt = db.session.scalar(select(Receipt).where(Receipt.id == receipt_id,
+                                                      party_condition(current_user, Receipt.party_id))
                                 .options(selectinload(Receipt.allocations).joinedload(Allocation.invoice)))
     if receipt is None:
         abort(404)
