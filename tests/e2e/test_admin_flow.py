@@ -92,10 +92,12 @@ def field_error(page: Page, field_id: str):
     return page.locator(f"#{field_id} ~ .invalid-feedback")
 
 
-def fill_date(page: Page, field_id: str, value: str, shot=None) -> None:
+def fill_date(page: Page, field_id: str, value: str, shot=None, selector: str | None = None) -> None:
     """Type a Jalali date as a user would: the date picker pops up on focus; once it is open,
-    Escape closes it and keeps what was typed."""
-    box = page.locator(f"#{field_id}")
+    Escape closes it and keeps what was typed. (Filling the box and clicking on at once races
+    the picker's opening: on a busy machine it opened over the submit button and took the
+    click.) `selector` instead of the id for a field whose id is not unique on the page."""
+    box = page.locator(selector or f"#{field_id}")
     picker = page.locator("jdp-container")
     box.click()
     expect(picker).to_be_visible()

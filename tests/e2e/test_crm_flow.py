@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from core.jalali import format_date, today_tehran
 from core.models.org import Office
-from tests.e2e.test_admin_flow import login, logout
+from tests.e2e.test_admin_flow import fill_date, login, logout
 
 
 def test_register_log_suspend_claim_and_report(live_server, page, page_log, shot, make_user, db):
@@ -38,7 +38,8 @@ def test_register_log_suspend_claim_and_report(live_server, page, page_log, shot
     # ...and logs a call with a next contact date.
     page.locator("#new-entry").click()
     page.locator("#log-form textarea[name=summary]").fill("تماس اول؛ کاتالوگ و فهرست قیمت فرستاده شد.")
-    page.locator("#log-form input[name=next_contact]").fill(format_date(today_tehran() + dt.timedelta(days=1)))
+    fill_date(page, "next_contact", format_date(today_tehran() + dt.timedelta(days=1)),
+              selector="#log-form input[name=next_contact]")
     page.locator("#save-entry").click()
     expect(page.locator("#customer-page")).to_contain_text("تماس اول؛ کاتالوگ")
     shot(page, "crm-02-logged")

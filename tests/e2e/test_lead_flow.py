@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from core.jalali import format_date, today_tehran
 from core.models.org import Office
-from tests.e2e.test_admin_flow import login
+from tests.e2e.test_admin_flow import fill_date, login
 
 
 def test_web_form_to_kanban_to_followups(live_server, page, page_log, shot, make_user, db):
@@ -39,7 +39,8 @@ def test_web_form_to_kanban_to_followups(live_server, page, page_log, shot, make
     expect(page.locator("#owner")).to_contain_text("سارا محمدی")
     page.locator("#qualify-form input[name=value]").fill("۲۵۰٬۰۰۰٬۰۰۰")
     page.locator("#qualify-form textarea[name=need_details]").fill("۲۰ کارت‌خوان و نرم‌افزار حسابداری برای شعبه‌ها")
-    page.locator("#qualify-form input[name=forecast_close]").fill(format_date(today_tehran() + dt.timedelta(days=30)))
+    fill_date(page, "forecast_close", format_date(today_tehran() + dt.timedelta(days=30)),
+              selector="#qualify-form input[name=forecast_close]")
     shot(page, "lead-03-qualify")
     page.locator("#qualify-submit").click()
     expect(page.locator("#customer-name")).to_contain_text("کامران یزدانی")
@@ -65,7 +66,7 @@ def test_web_form_to_kanban_to_followups(live_server, page, page_log, shot, make
     page.locator("#new-entry").click()
     tomorrow = format_date(today_tehran() + dt.timedelta(days=1))
     page.locator("#log-form textarea[name=summary]").fill("تماس گرفتم؛ فهرست شعبه‌ها را فردا می‌فرستند.")
-    page.locator("#log-form input[name=next_contact]").fill(tomorrow)
+    fill_date(page, "next_contact", tomorrow, selector="#log-form input[name=next_contact]")
     page.locator("#save-entry").click()
     expect(page.locator("#customer-page")).to_contain_text("فهرست شعبه‌ها را فردا می‌فرستند")
 

@@ -1,5 +1,7 @@
 """The ledger: on-hand = receipts − issues ± adjustments ± transfers, available = on-hand −
 reserved, after any sequence of operations; bad input refused with nothing written."""
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from sqlalchemy import func, select
@@ -56,6 +58,7 @@ def test_posted_moves_cannot_be_edited_or_deleted(db, stockroom):
     assert db.session.get(Move, move.id).on_hand_delta == 5
 
 
+PRODUCT_CODES = itertools.count()
 OPS = st.lists(st.tuples(st.sampled_from(["receipt", "adjust", "transfer", "reserve", "issue", "cancel"]),
                          st.integers(0, 1), st.integers(1, 15)), min_size=1, max_size=25)
 
@@ -69,8 +72,9 @@ def test_balances_always_follow_the_ledger(db, stockroom, order_for, ops):
     from plugins.inventory.services import reservations
     from core.models.products import Product
     r = stockroom
-    # Hypothesis runs many examples on one fixture: each example gets a product of its own.
-    product = Product(code=f"H{len(ops)}-{id(ops)}", name="کالای آزمون", list_price=1000, cost_price=1, search_key="h")
+    # Hypothesis runs many examples on one fixture: each example gets a product of its own (a
+    # counter: `id(ops)` was reused once an earlier example's list was freed, a duplicate code).
+    product = Product(code=f"H{next(PRODUCT_CODES)}", name="کالای آزمون", list_price=1000, cost_price=1, search_key="h")
     db.session.add(product)
     r.rep.max_open_negotiations = 100_000
     db.session.commit()
