@@ -116,6 +116,9 @@ def test_an_office_manager_reads_only_the_books_of_their_office(books, offices, 
     # A guessed customer id in a filter neither shows the name nor lists anything.
     for url in (f"/finance/invoices?party={o.isfahan}", f"/finance/receipts?party={o.isfahan}"):
         assert ISFAHAN_NAME not in page(manager, url)
+    # Each list says whose books it shows.
+    for url in ("/finance/invoices", "/finance/receipts", "/finance/cheques", "/finance/accounts"):
+        assert 'id="books-scope"' in page(manager, url) and "فقط «تهران»" in page(manager, url), url
     # The accounts' ageing totals count the office's invoices only (one open invoice of 11,000,000).
     body = page(manager, "/finance/accounts?which=all")
     assert "۲۲٬۰۰۰٬۰۰۰" not in body and "۱۱٬۰۰۰٬۰۰۰" in body
@@ -129,11 +132,13 @@ def test_finance_staff_and_inspectors_read_every_office_and_a_user_without_an_of
             body = page(client, url)
             assert TEHRAN_NAME in body and ISFAHAN_NAME in body, (user.username, url)
         assert client.get(f"/finance/invoices/{o.isfahan_invoice.id}").status_code == 200
+        assert 'id="books-scope"' not in page(client, "/finance/invoices")
     drifter = web(o.drifter)
     for url in LISTS:
         body = page(drifter, url)
         assert TEHRAN_NAME not in body and ISFAHAN_NAME not in body, url
     assert drifter.get(f"/finance/invoices/{o.tehran_invoice.id}").status_code == 404
+    assert "شما در هیچ دفتری نیستید" in page(drifter, "/finance/invoices")
 
 
 def test_the_api_answers_an_office_manager_with_their_office_only(books, offices, api):

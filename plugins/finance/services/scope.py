@@ -30,6 +30,19 @@ def office_of(user) -> int | None | bool:
     return user.office_id if user.office_id is not None else False
 
 
+def office_name(user) -> str | None:
+    """What the screens say of a limited view: the office's name, "" for no office; None when
+    the user reads every office's books."""
+    office = office_of(user)
+    if office is None:
+        return None
+    if office is False:
+        return ""
+    from core.models.org import Office
+    found = db.session.get(Office, office)
+    return found.name if found else ""
+
+
 def invoice_condition(user, model=Invoice):
     office = office_of(user)
     if office is None:

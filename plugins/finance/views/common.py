@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from core import settings
@@ -15,6 +16,7 @@ from core.views.helpers import Page, page_args
 from plugins.finance.models import CHEQUE_STATUSES, METHODS
 from plugins.finance.services.accounts import AGEING, year_start
 from plugins.finance.services.queries import ACCOUNT_FILTERS, CHEQUE_FILTERS, INVOICE_FILTERS, INVOICE_STATUSES
+from plugins.finance.services.scope import office_name
 from plugins.finance.views import bp
 
 STATUS_COLOURS = {"open": "warning", "partly_paid": "info", "paid": "success", "credited": "secondary",
@@ -98,7 +100,8 @@ def _finance_labels():
                 METHODS=METHODS, CHEQUE_STATUSES=CHEQUE_STATUSES, CHEQUE_FILTERS=CHEQUE_FILTERS,
                 CHEQUE_COLOURS=CHEQUE_COLOURS, CHEQUE_ACTIONS=CHEQUE_ACTIONS, ACCOUNT_FILTERS=ACCOUNT_FILTERS,
                 AGEING=[a[0] for a in AGEING], AGEING_LABELS=AGEING_LABELS, ref_url=ref_url,
-                company_name=lambda: settings.get("core.company_name"), today=today_tehran(), year_start=year_start)
+                company_name=lambda: settings.get("core.company_name"), today=today_tehran(), year_start=year_start,
+                books_office=lambda: office_name(current_user))
 
 
 def sort_by(stmt, columns: dict, default: str):
