@@ -1,7 +1,9 @@
 """Finance fixtures: an office, a rep, a finance clerk, products, and confirmed orders
-(inventory disabled: these tests are about money)."""
+(inventory disabled: these tests are about money); clients logged in for the screens (`web`)
+and the JSON API (`api`)."""
 import pytest
 
+from core import auth
 from core.models.org import Office
 from core.models.products import Product
 
@@ -51,3 +53,29 @@ def confirmed_order(books):
             order = orders.confirm(order.id, books.rep)
         return order, books.db.session.get(Customer, customer_id).party_id
     return make
+
+
+@pytest.fixture
+def web(books):
+    """`web(user)` → a test client logged in as `user`."""
+    def make(user):
+        client = books.app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+    return make
+
+
+@pytest.fixture
+def api(books):
+    """`api(user, method, path, **kwargs)` → the JSON API's answer, with a token of `user`."""
+    tokens = {}
+    client = books.app.test_client()
+
+    def call(user, method, path, **kwargs):
+        if user.id not in tokens:
+            tokens[user.id] = auth.create_token(user, "test")[1]
+        return client.open(f"/api/v1/finance{path}", method=method,
+                           headers={"Authorization": f"Bearer {tokens[user.id]}"}, **kwargs)
+    return call

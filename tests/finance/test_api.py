@@ -7,23 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from core import auth
 from core.jalali import format_date, today_tehran
 from plugins.crm.services import orders
 from plugins.finance.models import CategoryLimit, CreditLimit, Entry, Invoice, Receipt
-
-
-@pytest.fixture
-def api(books):
-    tokens = {}
-    client = books.app.test_client()
-
-    def call(user, method, path, **kwargs):
-        if user.id not in tokens:
-            tokens[user.id] = auth.create_token(user, "test")[1]
-        return client.open(f"/api/v1/finance{path}", method=method,
-                           headers={"Authorization": f"Bearer {tokens[user.id]}"}, **kwargs)
-    return call
 
 
 def field_error(response, field: str) -> str:

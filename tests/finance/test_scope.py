@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from core import auth
 from core.models.org import Office
 from core.services.groups import save_group
 from core.validation import ValidationError
@@ -57,30 +56,6 @@ def offices(books, make_user):
     cashier_group = save_group({"name": "صندوق تهران", "permissions": ["finance.view", "finance.receipts"]})
     o.cashier = make_user("sandogh", role=None, office=books.office, group_ids=[cashier_group.id])
     return o
-
-
-@pytest.fixture
-def web(books):
-    def make(user):
-        client = books.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        return client
-    return make
-
-
-@pytest.fixture
-def api(books):
-    tokens = {}
-    client = books.app.test_client()
-
-    def call(user, method, path, **kwargs):
-        if user.id not in tokens:
-            tokens[user.id] = auth.create_token(user, "test")[1]
-        return client.open(f"/api/v1/finance{path}", method=method,
-                           headers={"Authorization": f"Bearer {tokens[user.id]}"}, **kwargs)
-    return call
 
 
 def page(client, url) -> str:

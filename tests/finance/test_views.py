@@ -23,18 +23,6 @@ def fa_money(n: int) -> str:
     return to_persian_digits(f"{n:,}".replace(",", "٬"))
 
 
-@pytest.fixture
-def web(books):
-    """`web(user)` → a test client logged in as `user`."""
-    def make(user):
-        client = books.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-        return client
-    return make
-
-
 def count(db, model) -> int:
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(model))
