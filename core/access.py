@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g
+from flask import abort, current_app, g
 from flask_login import current_user, login_required
-from sqlalchemy import false, literal, or_, select, true
+from sqlalchemy import and_, false, literal, or_, select, true
 
 from core.db import db
 
@@ -109,3 +109,11 @@ def scope_filter(user, area: str, owner_col, office_col=None):
     if scope == "office" and office_col is not None and user.office_id is not None:
         conditions.append(office_col == literal(user.office_id))
     return or_(*conditions)
+
+
+def party_visible(user, party_id_column):
+    """Condition: the party in `party_id_column` is one `user` may see, as every plugin that
+    answers the `party_visibility` hook allows (the CRM hides a customer another rep won)."""
+    conditions = [c for _name, c in current_app.extensions["peyvand"].host.call_each(
+        "party_visibility", user=user, party_id=party_id_column) if c is not None]
+    return and_(*conditions) if conditions else true()

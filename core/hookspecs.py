@@ -281,6 +281,23 @@ def template_slot(slot, context):
 
 
 @hookspec
+def party_visibility(user, party_id):
+    """Limit which customers a user may see in other plugins' screens (the Saba rules).
+
+    - Fires: whenever a plugin lists or opens records that name a customer (support tickets,
+      finance books) for a user who is not allowed every office's records of that plugin,
+      through `core.access.party_visible(user, column)`; read-only.
+    - Arguments: `user` is the viewer; `party_id` a SQL column expression holding `parties.id`
+      (e.g. `Ticket.party_id`).
+    - Returns: a SQLAlchemy condition on `party_id`, true for the parties `user` may see; or
+      None when your plugin sets no limit for this user (the CRM: users outside the CRM, and
+      those who see every office's customers).
+    - Combine: every condition returned must hold; with none, nothing is hidden.
+    - Example: `return party_id.in_(select(Customer.party_id).where(my_filter(user)))`
+    """
+
+
+@hookspec
 def customer_panels(customer, user):
     """Return panels for the customer profile (finance: balance and payments; support: tickets).
 

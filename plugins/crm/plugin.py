@@ -165,3 +165,9 @@ def load_demo_data(context):
 def dashboard_kpis(period, scope):
     from plugins.crm.kpis import kpis
     return kpis(period, scope)
+
+
+@hookimpl
+def party_visibility(user, party_id):
+    from plugins.crm.services.visibility import party_condition
+    return party_condition(user, party_id)

@@ -1,8 +1,9 @@
 """Whose books a user reads (`plugins/finance/services/scope.py`): finance staff, administrators
-and inspectors the whole company's; an office's sales manager only their office's — another
-office's invoices, accounts, receipts and cheques are absent from the lists and exports and a
-404 by id, on the screens and in the API; writing for another office's customer is refused as
-if the customer did not exist, and nothing is written."""
+and inspectors the whole company's; an office's sales manager only their office's, less the
+customers the CRM hides from them — another office's invoices, accounts, receipts and cheques
+are absent from the lists and exports and a 404 by id, on the screens and in the API; writing
+for another office's customer is refused as if the customer did not exist, and nothing is
+written."""
 import io
 
 import pytest
@@ -51,6 +52,9 @@ def offices(books, make_user):
     db.session.add(CreditLimit(party_id=o.isfahan, limit=50_000_000))
     db.session.commit()
     o.manager = make_user("boss_t", role="manager", office=books.office)
+    books.rep.manager_id = o.manager.id  # the rep who sold (and so won the customer) is under them
+    o.peer = make_user("boss_2", role="manager", office=books.office)  # same office, not above the rep
+    db.session.commit()
     o.inspector = make_user("bazres", role="inspector")
     o.drifter = make_user("bi_daftar", role="manager")  # a manager with no office
     cashier_group = save_group({"name": "صندوق تهران", "permissions": ["finance.view", "finance.receipts"]})
@@ -97,6 +101,22 @@ def test_an_office_manager_reads_only_the_books_of_their_office(books, offices, 
     # The accounts' ageing totals count the office's invoices only (one open invoice of 11,000,000).
     body = page(manager, "/finance/accounts?which=all")
     assert "۲۲٬۰۰۰٬۰۰۰" not in body and "۱۱٬۰۰۰٬۰۰۰" in body
+
+
+def test_a_won_customer_stays_hidden_from_an_office_manager_not_above_its_rep(books, offices, web, api):
+    """The CRM's rule reaches finance through the `party_visibility` hook: the order won the
+    customer for the rep, and a manager of the same office who is not above the rep sees neither
+    the customer in the CRM nor their invoice, account or cheque."""
+    o = offices
+    peer = web(o.peer)
+    for url in LISTS:
+        assert TEHRAN_NAME not in page(peer, url), url
+    for url in (f"/finance/invoices/{o.tehran_invoice.id}", f"/finance/accounts/{o.tehran}",
+                f"/finance/receipts/{o.tehran_cheque.id}"):
+        assert peer.get(url).status_code == 404, url
+    assert api(o.peer, "GET", "/invoices").get_json()["total"] == 0
+    assert TEHRAN_NAME not in page(peer, "/crm/customers")
+    assert TEHRAN_NAME in page(web(o.manager), "/crm/customers/team")
 
 
 def test_finance_staff_and_inspectors_read_every_office_and_a_user_without_an_office_none(books, offices, web):

@@ -96,3 +96,44 @@ def test_openapi_documents_the_support_api(client, desk):
                  "/api/v1/support/tickets/{ticket_id}/notes"):
         assert path in paths, path
     assert paths["/api/v1/support/tickets"]["get"].get("security")
+
+
+def test_a_reps_won_customer_stays_hidden_from_the_other_reps_of_the_office(api, desk, db, make_user, login_as):
+    """Saba: a won customer is hidden from every rep but its owner (and those above). Support
+    shows its office's tickets to reps, so the CRM's rule reaches it through the
+    `party_visibility` hook: another rep of the same office sees neither the won customer's
+    ticket (list, page, API) nor the customer in the new-ticket search; support staff and the
+    owner do. A customer still in negotiation stays visible to the office."""
+    from plugins.crm.models import Customer
+    from plugins.crm.services import customers, negotiations
+    from plugins.support.services import tickets
+    other_rep = make_user("rep2", role="sales", office=desk.tehran, first_name="رضا", last_name="حسینی")
+
+    def customer(name, phone):
+        n = customers.register({"kind": "person", "name": name, "phones": [{"number": phone}]}, desk.rep,
+                               confirmed_not_duplicate=True)
+        return n, db.session.get(Customer, n.customer_id).party_id
+    won, won_party = customer("نسرین فرهمند", "09351110001")
+    negotiations.change_status(won.id, "won", desk.rep, confirmed=True)
+    _open, open_party = customer("کیوان فرهمند", "09351110002")
+    hidden = tickets.create({"party_id": won_party, "title": "دستگاه نسرین", "channel": "phone"}, desk.agent)
+    shown = tickets.create({"party_id": open_party, "title": "دستگاه کیوان", "channel": "phone"}, desk.agent)
+
+    web = login_as(other_rep)
+    listing = web.get("/support/tickets").get_data(as_text=True)
+    assert "دستگاه کیوان" in listing and "دستگاه نسرین" not in listing
+    assert web.get(f"/support/tickets/{hidden.id}").status_code == 404
+    assert "نسرین" not in web.get("/support/parties?q=" + "فرهمند").get_data(as_text=True)
+    assert "کیوان" in web.get("/support/parties?q=" + "فرهمند").get_data(as_text=True)
+    ids = [t["id"] for t in api(other_rep, "get", "/tickets").json["items"]]
+    assert shown.id in ids and hidden.id not in ids
+    assert api(other_rep, "get", f"/tickets/{hidden.id}").status_code == 404
+    before = count(db, Ticket)
+    refused = api(other_rep, "post", "/tickets", json={"party_id": won_party, "title": "باز هم", "channel": "phone"})
+    assert refused.status_code == 422 and "پیدا نشد" in str(refused.json)
+    assert count(db, Ticket) == before
+
+    for user in (desk.rep, desk.agent):  # the owner, and support staff (outside the CRM's rules)
+        ids = [t["id"] for t in api(user, "get", "/tickets").json["items"]]
+        assert hidden.id in ids and shown.id in ids, user.username
+        assert api(user, "get", f"/tickets/{hidden.id}").status_code == 200

@@ -423,15 +423,15 @@ def test_the_periodic_task_and_the_cli_command(desk, open_ticket, db, app):
 
 @pytest.mark.parametrize("text", ["مهرگان", "صنايع غذايي", "۰۹۱۲۳۴۵", "912 345 6789", "+989123456789", "8877 6655"])
 def test_customer_search_by_normalised_name_or_phone(desk, text):
-    assert [p.id for p in queries.party_search(text)] == [desk.party.id]
+    assert [p.id for p in queries.party_search(text, desk.agent)] == [desk.party.id]
 
 
 def test_customer_search_ignores_short_text_and_merged_parties(desk, db):
-    assert queries.party_search("م") == []
-    assert [p.id for p in queries.party_search("علی کریمی")] == [desk.other.id]   # stored with Arabic ي/ك
+    assert queries.party_search("م", desk.agent) == []
+    assert [p.id for p in queries.party_search("علی کریمی", desk.agent)] == [desk.other.id]   # stored with Arabic ي/ك
     desk.other.merged_into_id = desk.party.id
     db.session.commit()
-    assert queries.party_search("علی کریمی") == []
+    assert queries.party_search("علی کریمی", desk.agent) == []
 
 
 def test_party_merged_moves_the_tickets(desk, open_ticket, db, app):

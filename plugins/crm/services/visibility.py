@@ -51,6 +51,18 @@ def customer_filter(user):
     return or_(visible, in_pool) if can(user, "crm.free_pool") else visible
 
 
+def party_condition(user, party_id_column):
+    """The `party_visibility` hook: which parties other plugins may show `user`. None (no limit)
+    for users outside the CRM and those who see every office; otherwise a party that is no CRM
+    customer, or a customer `customer_filter` lets them see — so another rep's won customer
+    stays hidden in support tickets and finance books as it is in the CRM."""
+    if user is None or not user.is_authenticated or not can(user, "crm.customers") or scope_of(user, "crm") == "all":
+        return None
+    customer = aliased(Customer)
+    return or_(~exists().where(customer.party_id == party_id_column),
+               exists().where(Customer.party_id == party_id_column, customer_filter(user)))
+
+
 def can_see_customer(user, customer_id: int) -> bool:
     from core.db import db
     return db.session.scalar(select(Customer.id).where(Customer.id == customer_id, customer_filter(user))) is not None

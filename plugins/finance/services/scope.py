@@ -4,16 +4,17 @@ call.
 Finance staff, administrators and inspectors (`finance.scope_all`) see the whole company's
 books. Anyone else who may open the finance screens (`finance.view`: an office's sales manager by
 default) sees their own office's: its invoices and credit notes, and the customers who have one
-(their accounts, statements, receipts and cheques). A customer another office sells to stays out
-of sight, as the CRM hides another office's won customer; a user without an office sees nothing.
-Invoices carry the office of their order, so the rule needs nothing from the CRM.
+(their accounts, statements, receipts and cheques), less the customers the CRM hides from them
+(`core.access.party_visible`: another rep's won customer). A customer another office sells to
+stays out of sight; a user without an office sees nothing. Invoices carry the office of their
+order.
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, false, select, true
+from sqlalchemy import and_, exists, false, select, true
 from sqlalchemy.orm import aliased
 
-from core.access import can
+from core.access import can, party_visible
 from core.db import db
 from core.models.parties import Party
 from plugins.finance.models import Invoice
@@ -49,7 +50,7 @@ def invoice_condition(user, model=Invoice):
         return true()
     if office is False:
         return false()
-    return model.office_id == office
+    return and_(model.office_id == office, party_visible(user, model.party_id))
 
 
 def party_condition(user, party_id_column):
@@ -60,7 +61,8 @@ def party_condition(user, party_id_column):
     if office is False:
         return false()
     own = aliased(Invoice)  # never correlated with an outer query over invoices
-    return exists().where(own.party_id == party_id_column, own.office_id == office)
+    return and_(exists().where(own.party_id == party_id_column, own.office_id == office),
+                party_visible(user, party_id_column))
 
 
 def may_see_party(user, party_id: int | None) -> bool:

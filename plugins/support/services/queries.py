@@ -3,8 +3,9 @@ support staff, and the customer search over the core's parties.
 
 Visibility, one helper for every screen, export and API endpoint:
 - `support.scope_all`: every ticket;
-- otherwise: tickets of one's own office, and tickets assigned to or opened by oneself or one's
-  subordinates (in any office).
+- otherwise: tickets assigned to or opened by oneself or one's subordinates (in any office), and
+  tickets of one's own office whose customer one may see (`core.access.party_visible`: a rep
+  does not see another rep's won customer there, as in the CRM).
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import dataclasses
 import datetime as dt
 import re
 
-from sqlalchemy import case, exists, false, func, or_, select, true
+from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.access import can, subordinate_ids
+from core.access import can, party_visible, subordinate_ids
 from core.db import db
 from core.jalali import TEHRAN, UTC, utcnow
 from core.models.org import GroupPermission, User, user_groups
@@ -38,7 +39,7 @@ def visible_filter(user):
     ids = [user.id, *subordinate_ids(user.id)]
     conditions = [Ticket.assignee_id.in_(ids), Ticket.created_by_id.in_(ids)]
     if user.office_id is not None:
-        conditions.append(Ticket.office_id == user.office_id)
+        conditions.append(and_(Ticket.office_id == user.office_id, party_visible(user, Ticket.party_id)))
     return or_(*conditions)
 
 
@@ -211,19 +212,24 @@ def customer_tickets(party_id: int, user, limit: int = 10) -> tuple[list[Ticket]
 
 # --- customers ---------------------------------------------------------------------------------
 
-def kept_party(party_id: int) -> Party | None:
-    """The party, or the one it was merged into (following a short chain)."""
+def kept_party(party_id: int, user=None) -> Party | None:
+    """The party, or the one it was merged into (following a short chain); with `user`, None
+    for a customer they may not see (`core.access.party_visible`)."""
     party = db.session.get(Party, party_id)
     for _ in range(10):
         if party is None or party.merged_into_id is None:
-            return party
+            break
         party = db.session.get(Party, party.merged_into_id)
+    if party is not None and user is not None and db.session.scalar(
+            select(Party.id).where(Party.id == party.id, party_visible(user, Party.id))) is None:
+        return None
     return party
 
 
-def party_search(text: str, limit: int = 12) -> list[Party]:
-    """Customers by normalised name or organisation, or by any part of a phone number (Persian
-    or Latin digits, with or without the leading 0 or +98); merged-away parties are left out."""
+def party_search(text: str, user, limit: int = 12) -> list[Party]:
+    """Customers `user` may see by normalised name or organisation, or by any part of a phone
+    number (Persian or Latin digits, with or without the leading 0 or +98); merged-away parties
+    are left out."""
     text = (text or "").strip()[:100]
     if len(normalize(text)) < 2:
         return []
@@ -237,6 +243,6 @@ def party_search(text: str, limit: int = 12) -> list[Party]:
         digits = digits.lstrip("0")
         if digits:
             options.append(exists().where(PartyPhone.party_id == Party.id, PartyPhone.e164.like(f"%{digits}%")))
-    stmt = (select(Party).where(Party.merged_into_id.is_(None), or_(*options))
+    stmt = (select(Party).where(Party.merged_into_id.is_(None), or_(*options), party_visible(user, Party.id))
             .options(selectinload(Party.phones)).order_by(Party.name, Party.id).limit(limit))
     return list(db.session.scalars(stmt))

@@ -148,7 +148,7 @@ def create(data: dict, actor, storages=(), *, commit: bool = True) -> Ticket:
     if party_id is None:
         c.fail("party_id", "مشتری را جست‌وجو و انتخاب کنید.")
     else:
-        party = queries.kept_party(party_id)  # a merged-away customer: the one it became
+        party = queries.kept_party(party_id, actor)  # a merged-away customer: the one it became
         if party is None:
             c.fail("party_id", "مشتری انتخاب‌شده پیدا نشد.")
     title = c.text("title", "عنوان", required=True, max_len=200)

@@ -329,7 +329,7 @@ def new_ticket():
     messages = []
     if request.method == "GET":
         party_id = _int(request.args.get("party_id"))
-        party = queries.kept_party(party_id) if party_id else None
+        party = queries.kept_party(party_id, current_user) if party_id else None
         form.party_id.data = party.id if party else ""
         order_ref = request.args.get("order_ref", "")[:120]
         if party and ticket_service.ORDER_REF.match(order_ref):
@@ -348,7 +348,7 @@ def new_ticket():
             flash(f"درخواست شمارهٔ {localized_digits(ticket.id)} ثبت شد؛ مهلت رسیدگی تا {jdatetime(ticket.due_at)}.", "success")
             return redirect(url_for("support.ticket", ticket_id=ticket.id))
     party_id = _int(form.party_id.data)
-    party = queries.kept_party(party_id) if party_id else None
+    party = queries.kept_party(party_id, current_user) if party_id else None
     sla_hours = {key: sla.hours_for(key) for key in PRIORITIES}
     return render_template("support/new.html", form=form, party=party, phones=_phones(party) if party else [],
                            messages=messages, sla_hours=sla_hours, max_mb=settings.get("support.attachment_max_mb"),
@@ -360,7 +360,7 @@ def new_ticket():
 @permission_required("support.create")
 def party_search():
     """Customer suggestions for the new-ticket form (htmx): name, organisation or phone."""
-    rows = queries.party_search(request.args.get("q", ""))
+    rows = queries.party_search(request.args.get("q", ""), current_user)
     masked = bool(settings.get("core.mask_contacts"))
     return render_template("support/_party_results.html", rows=rows, q=request.args.get("q", "").strip(),
                            phone_of=lambda p: (mask(p.phones[0].e164) if masked else display(p.phones[0].e164))
@@ -371,7 +371,7 @@ def party_search():
 @permission_required("support.create")
 def party_card(party_id):
     """The chosen customer of the new-ticket form (htmx): `0` clears the choice."""
-    party = queries.kept_party(party_id) if party_id else None
+    party = queries.kept_party(party_id, current_user) if party_id else None
     return render_template("support/_party_card.html", party=party, phones=_phones(party) if party else [],
                            htmx=True, open_statuses=OPEN_STATUSES,
                            open_tickets=queries.customer_tickets(party.id, current_user, limit=5) if party else None)
