@@ -276,7 +276,7 @@ def _moves_out(moves) -> list[dict]:
 
 def _slip_out(number: int) -> dict:
     from flask import url_for
-    found = queries.slip(number)
+    found = queries.slip(number, current_user)
     if found is None:
         abort(404)
     issue, order_number, lines = found
@@ -378,7 +378,7 @@ def availability(query):
 @permission_required("inventory.orders")
 def list_reservations(query):
     stmt = queries.reservations_query(query["warehouse_id"], query["order_ref"], query["open"],
-                                      product_id=query["product_id"])
+                                      product_id=query["product_id"], viewer=current_user)
     return _page(db.session.scalars(_limit(stmt, query)).unique().all(), queries.count(stmt), query)
 
 
@@ -408,7 +408,7 @@ def create_issue(data):
 @api_bp.output(page_schema(SlipSummaryOut, "InventoryIssuePage"))
 @permission_required("inventory.orders")
 def list_issues(query):
-    stmt = queries.issues_query(query["warehouse_id"], query["q"], query["order_ref"])
+    stmt = queries.issues_query(query["warehouse_id"], query["q"], query["order_ref"], viewer=current_user)
     slips = db.session.scalars(_limit(stmt, query)).unique().all()
     units = queries.slip_units(s.id for s in slips)
     items = [{**{c: getattr(s, c) for c in ("id", "number", "warehouse_id", "order_ref", "party_id", "created_by_id",

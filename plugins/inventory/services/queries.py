@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import case, func, literal, or_, select, tuple_
+from sqlalchemy import case, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
+from core.access import party_visible
 from core.db import db
 from core.models.parties import Party
 from core.models.products import Product
@@ -190,11 +191,17 @@ def _order_number_filter(q: str):
     return Reservation.order_number == int(digits) if digits.isdigit() and len(digits) < 10 else None
 
 
-def waiting_query(warehouse_id: int | None = None, q: str = ""):
+def _shown(viewer, party_id_column):
+    """Rows naming a customer: those `viewer` may see (`core.access.party_visible`; the CRM hides
+    another rep's won customer); no viewer, every row (the services' own look-ups)."""
+    return true() if viewer is None else party_visible(viewer, party_id_column)
+
+
+def waiting_query(warehouse_id: int | None = None, q: str = "", viewer=None):
     """Open reservations grouped by order and warehouse, oldest first (the warehouse's queue)."""
     stmt = (select(Reservation.order_ref, Reservation.warehouse_id, func.max(Reservation.order_number),
                    func.max(Reservation.party_id), func.min(Reservation.created_at), func.sum(REMAINING))
-            .where(OPEN).group_by(Reservation.order_ref, Reservation.warehouse_id)
+            .where(OPEN, _shown(viewer, Reservation.party_id)).group_by(Reservation.order_ref, Reservation.warehouse_id)
             .order_by(func.min(Reservation.created_at), func.min(Reservation.id)))
     if warehouse_id:
         stmt = stmt.where(Reservation.warehouse_id == warehouse_id)
@@ -222,8 +229,8 @@ def waiting_groups(rows) -> list[WaitingGroup]:
     return list(groups.values())
 
 
-def waiting_count(warehouse_id: int | None = None) -> int:
-    return count(waiting_query(warehouse_id))
+def waiting_count(warehouse_id: int | None = None, viewer=None) -> int:
+    return count(waiting_query(warehouse_id, viewer=viewer))
 
 
 def issue_group(order_ref: str, warehouse_id: int) -> WaitingGroup | None:
@@ -241,9 +248,9 @@ def order_reservations(order_ref: str) -> list[Reservation]:
 
 
 def reservations_query(warehouse_id: int | None = None, order_ref: str | None = None, open_only: bool = True,
-                       party_id: int | None = None, product_id: int | None = None):
+                       party_id: int | None = None, product_id: int | None = None, viewer=None):
     stmt = select(Reservation).options(joinedload(Reservation.product), joinedload(Reservation.warehouse)) \
-        .order_by(Reservation.id.desc())
+        .where(_shown(viewer, Reservation.party_id)).order_by(Reservation.id.desc())
     if open_only:
         stmt = stmt.where(OPEN)
     for column, value in ((Reservation.warehouse_id, warehouse_id), (Reservation.order_ref, order_ref),
@@ -255,9 +262,10 @@ def reservations_query(warehouse_id: int | None = None, order_ref: str | None = 
 
 # --- goods-issue slips --------------------------------------------------------------------------
 
-def issues_query(warehouse_id: int | None = None, q: str = "", order_ref: str | None = None):
+def issues_query(warehouse_id: int | None = None, q: str = "", order_ref: str | None = None, viewer=None):
     stmt = select(GoodsIssue).options(joinedload(GoodsIssue.warehouse), joinedload(GoodsIssue.party),
-                                      joinedload(GoodsIssue.created_by)).order_by(GoodsIssue.id.desc())
+                                      joinedload(GoodsIssue.created_by)).where(
+        _shown(viewer, GoodsIssue.party_id)).order_by(GoodsIssue.id.desc())
     if warehouse_id:
         stmt = stmt.where(GoodsIssue.warehouse_id == warehouse_id)
     if order_ref:
@@ -280,11 +288,13 @@ class SlipLine:
     quantity: int
 
 
-def slip(number: int) -> tuple[GoodsIssue, int, list[SlipLine]] | None:
-    """A slip by its number, with its order number and its lines (one per product)."""
+def slip(number: int, viewer=None) -> tuple[GoodsIssue, int, list[SlipLine]] | None:
+    """A slip by its number, with its order number and its lines (one per product); None when
+    there is none, or `viewer` may not see its customer."""
     issue = db.session.scalar(select(GoodsIssue).options(
         joinedload(GoodsIssue.warehouse), joinedload(GoodsIssue.party), joinedload(GoodsIssue.created_by),
-        selectinload(GoodsIssue.moves).joinedload(Move.product)).where(GoodsIssue.number == number))
+        selectinload(GoodsIssue.moves).joinedload(Move.product)).where(
+        GoodsIssue.number == number, _shown(viewer, GoodsIssue.party_id)))
     if issue is None:
         return None
     lines: dict[int, SlipLine] = {}

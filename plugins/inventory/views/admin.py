@@ -3,6 +3,7 @@ stock or not): the `inventory.warehouses` permission."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from core.access import permission_required
@@ -25,7 +26,7 @@ from plugins.inventory.views.forms import SettingForm, WarehouseForm
 def warehouses():
     houses = queries.warehouses()
     return render_template("inventory/warehouses.html", houses=houses, totals=queries.warehouse_totals(),
-                           waiting={w.id: queries.waiting_count(w.id) for w in houses})
+                           waiting={w.id: queries.waiting_count(w.id, current_user) for w in houses})
 
 
 @bp.route("/warehouses/new", methods=["GET", "POST"])

@@ -37,11 +37,11 @@ def reservations():
     houses = queries.warehouses()
     warehouse_id = _queue_warehouse(houses)
     q = request.args.get("q", "").strip()[:100]
-    stmt = queries.waiting_query(warehouse_id, q)
+    stmt = queries.waiting_query(warehouse_id, q, viewer=current_user)
     page_no, size = page_args()
     total = queries.count(stmt)
     groups = queries.waiting_groups(db.session.execute(stmt.limit(size).offset((page_no - 1) * size)).all())
-    counts = {w.id: queries.waiting_count(w.id) for w in houses}
+    counts = {w.id: queries.waiting_count(w.id, current_user) for w in houses}
     return render_template("inventory/queue.html", page=Page(groups, total, page_no, size), houses=houses,
                            warehouse_id=warehouse_id, q=q, counts=counts, all_count=sum(counts.values()))
 
@@ -55,11 +55,14 @@ def order_reservations(order_ref):
     by_warehouse: dict[int, list] = {}
     for r in rows:
         by_warehouse.setdefault(r.warehouse_id, []).append(r)
-    slips = db.session.scalars(queries.issues_query(order_ref=order_ref)).all() if can(current_user, "inventory.orders") else []
+    # The customer and the slips (which name them) for those who may see both.
+    show_customer = can(current_user, "inventory.orders") and queries.count(
+        queries.reservations_query(order_ref=order_ref, open_only=False, viewer=current_user)) > 0
+    slips = db.session.scalars(queries.issues_query(order_ref=order_ref, viewer=current_user)).all() \
+        if show_customer else []
     return render_template("inventory/order.html", order_ref=order_ref, number=rows[0].order_number,
-                           party=rows[0].party, by_warehouse=by_warehouse, slips=slips,
-                           units=queries.slip_units(s.id for s in slips),
-                           show_customer=can(current_user, "inventory.orders"))
+                           party=rows[0].party if show_customer else None, by_warehouse=by_warehouse, slips=slips,
+                           units=queries.slip_units(s.id for s in slips), show_customer=show_customer)
 
 
 @bp.route("/issue/<int:warehouse_id>/<path:order_ref>", methods=["GET", "POST"])
@@ -102,7 +105,7 @@ def issue(warehouse_id, order_ref):
 def issues():
     warehouse_id = int_arg("warehouse")
     q = request.args.get("q", "").strip()[:100]
-    stmt = queries.issues_query(warehouse_id, q)
+    stmt = queries.issues_query(warehouse_id, q, viewer=current_user)
     fmt = request.args.get("export")
     if fmt:
         slips = db.session.scalars(stmt).all()
@@ -125,7 +128,7 @@ def issues():
 @bp.route("/issues/<int:number>")
 @permission_required("inventory.orders")
 def slip(number):
-    found = queries.slip(number)
+    found = queries.slip(number, current_user)
     if found is None:
         abort(404)
     issue, order_number, lines = found
