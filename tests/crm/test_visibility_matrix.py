@@ -110,3 +110,22 @@ def test_report_drilldown_shows_only_visible_negotiations(db, org, world, as_rol
     reported = set("ABCM") if role in ("inspector", "admin") else {"M", "A"}
     for key in world:
         assert (f"مشتری{key}" in page) == (key[0] in reported), (role, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_support_tickets_agree_with_the_rules(db, org, world, make_user, as_role, role):
+    """Another plugin's screen: a support agent opens a ticket for every record, in the record's
+    office. Support shows a user the tickets of their office whose customer the CRM lets them
+    see (the `party_visibility` hook), every ticket to administrators and inspectors."""
+    from plugins.crm.models import Customer
+    from plugins.support.services import tickets
+    agent = make_user("agent", role="support", office=org.tehran)
+    for key, (customer_id, _owner) in world.items():
+        office = org.isfahan if key.endswith("I") else org.tehran
+        tickets.create({"party_id": db.session.get(Customer, customer_id).party_id, "title": f"درخواست{key}",
+                        "channel": "phone", "office_id": office.id}, agent)
+    listing = as_role(role).get("/support/tickets").get_data(as_text=True)
+    role_office = "I" if role == "c" else "T"
+    for key in world:
+        expected = role in ("admin", "inspector") or (key.endswith(role_office) and oracle(org, role, key))
+        assert (f"درخواست{key}" in listing) == expected, (role, key)
