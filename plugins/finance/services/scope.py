@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, false, select, true
 from sqlalchemy.orm import aliased
 
-from core.access import can, party_visible
+from core.access import can, parties_shown
 from core.db import db
 from core.models.parties import Party
 from plugins.finance.models import Invoice
@@ -50,7 +50,7 @@ def invoice_condition(user, model=Invoice):
         return true()
     if office is False:
         return false()
-    return and_(model.office_id == office, party_visible(user, model.party_id))
+    return and_(model.office_id == office, _shown(user, office, model.party_id))
 
 
 def party_condition(user, party_id_column):
@@ -62,7 +62,13 @@ def party_condition(user, party_id_column):
         return false()
     own = aliased(Invoice)  # never correlated with an outer query over invoices
     return and_(exists().where(own.party_id == party_id_column, own.office_id == office),
-                party_visible(user, party_id_column))
+                _shown(user, office, party_id_column))
+
+
+def _shown(user, office: int, party_id_column):
+    """Less the customers of the office's invoices that the CRM hides from `user`."""
+    own = aliased(Invoice)
+    return parties_shown(user, party_id_column, select(own.party_id).where(own.office_id == office), "finance.office")
 
 
 def may_see_party(user, party_id: int | None) -> bool:

@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import case, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.access import party_visible
+from core.access import parties_shown
 from core.db import db
 from core.models.parties import Party
 from core.models.products import Product
@@ -192,9 +192,12 @@ def _order_number_filter(q: str):
 
 
 def _shown(viewer, party_id_column):
-    """Rows naming a customer: those `viewer` may see (`core.access.party_visible`; the CRM hides
+    """Rows naming a customer: those `viewer` may see (`core.access.parties_shown`; the CRM hides
     another rep's won customer); no viewer, every row (the services' own look-ups)."""
-    return true() if viewer is None else party_visible(viewer, party_id_column)
+    if viewer is None:
+        return true()
+    model = party_id_column.class_
+    return parties_shown(viewer, party_id_column, select(party_id_column), f"inventory.{model.__tablename__}")
 
 
 def waiting_query(warehouse_id: int | None = None, q: str = "", viewer=None):

@@ -16,7 +16,7 @@ import re
 from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from core.access import can, party_visible, subordinate_ids
+from core.access import can, parties_shown, party_visible, subordinate_ids
 from core.db import db
 from core.jalali import TEHRAN, UTC, utcnow
 from core.models.org import GroupPermission, User, user_groups
@@ -39,7 +39,9 @@ def visible_filter(user):
     ids = [user.id, *subordinate_ids(user.id)]
     conditions = [Ticket.assignee_id.in_(ids), Ticket.created_by_id.in_(ids)]
     if user.office_id is not None:
-        conditions.append(and_(Ticket.office_id == user.office_id, party_visible(user, Ticket.party_id)))
+        office = Ticket.office_id == user.office_id
+        conditions.append(and_(office, parties_shown(user, Ticket.party_id, select(Ticket.party_id).where(office),
+                                                     "support.office")))
     return or_(*conditions)
 
 
