@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, false, literal, or_, select, true
 from sqlalchemy.sql.elements import True_
 
-from core.db import db
+from core.db import db, not_in_ids
 
 
 def _mark(view, permission):
@@ -134,4 +134,4 @@ def parties_shown(user, party_id_column, candidates, key: str):
         cache[(key, user.id)] = frozenset() if isinstance(visible, True_) else frozenset(
             db.session.scalars(select(sub.c[0]).where(~visible)))
     hidden = cache[(key, user.id)]
-    return party_id_column.not_in(sorted(hidden)) if hidden else true()
+    return not_in_ids(party_id_column, sorted(hidden)) if hidden else true()

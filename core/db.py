@@ -134,6 +134,23 @@ def pg_array(items: list) -> str:
     return '{"' + joined.replace("\x00", '","') + '"}'
 
 
+def not_in_ids(column, ids: list[int]):
+    """`column NOT IN (ids)` for thousands of integers, as one parameter read back as a table
+    (PostgreSQL: `unnest` of an array; SQLite: `json_each`), which the database hashes once:
+    psycopg spent 8 ms parsing a statement with a thousand placeholders, and `<> ALL (array)` is
+    checked item by item on every row."""
+    import json
+
+    from sqlalchemy import Integer, cast, func, literal, select
+    from sqlalchemy.dialects.postgresql import ARRAY
+    if not ids:
+        return column.not_in([])
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.not_in(select(func.unnest(cast(literal(pg_array(ids)), ARRAY(Integer)))).scalar_subquery())
+    return column.not_in(select(func.json_each(literal(json.dumps([int(i) for i in ids]))).table_valued("value").c.value)
+                         .scalar_subquery())
+
+
 def in_values(column, values: list):
     """`column IN (values)` for a long list: on PostgreSQL one array parameter (`= ANY`), which
     psycopg neither adapts item by item nor parses as thousands of placeholders."""

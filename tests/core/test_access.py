@@ -220,3 +220,34 @@ def test_superuser_and_anonymous(small_org, db, make_user):
     assert visible(db, root) == set(small_org)
     assert visible(db, AnonymousUserMixin()) == set()
     assert visible(db, None) == set()
+
+
+def test_party_visibility_answers_are_combined_and_long_hidden_lists_work(make_app, make_user, db):
+    """`party_visible` ANDs every plugin's answer (None: no limit); `parties_shown` gives the same
+    rows with the hidden parties worked out once (1,200 of them: one parameter, on SQLite past
+    its old limit of 999 placeholders, on PostgreSQL an array)."""
+    from sqlalchemy import func, insert, literal
+
+    from core.access import parties_shown, party_visible
+
+    def no_x(user, party_id):
+        return ~party_id.in_(select(Party.id).where(Party.name.like("x%")))
+
+    def no_y(user, party_id):
+        return ~party_id.in_(select(Party.id).where(Party.name.like("y%")))
+
+    app = make_app(plugins=[("hide_x", plugin(party_visibility=no_x)), ("hide_y", plugin(party_visibility=no_y)),
+                            ("silent", plugin(party_visibility=lambda user, party_id: None))])
+    with app.test_request_context():
+        viewer = make_user("viewer", role=None)
+        names = [f"x{i}" for i in range(1200)] + ["y1", "keep1", "keep2"]
+        db.session.execute(insert(Party), [{"kind": "person", "name": n, "search_key": n} for n in names])
+        db.session.commit()
+        shown = set(db.session.scalars(select(Party.name).where(party_visible(viewer, Party.id))))
+        assert shown == {"keep1", "keep2"}
+        for _ in range(2):  # the second time from the request's memo
+            condition = parties_shown(viewer, Party.id, select(Party.id), "test.parties")
+            assert set(db.session.scalars(select(Party.name).where(condition))) == {"keep1", "keep2"}
+        assert db.session.scalar(select(func.count()).select_from(Party).where(
+            parties_shown(viewer, Party.id, select(Party.id).where(Party.name == literal("keep1")), "test.one"))) \
+            == len(names)  # only candidates are looked at: the hidden ones outside them stay
